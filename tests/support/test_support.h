@@ -1,0 +1,19 @@
+// Helpers shared by every test executable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ember::test {
+
+// Absolute path of a file under tests/data. Fails the test (never skips) when it is missing.
+std::string data_path(const std::string& relative);
+
+// Whole file contents. Throws std::runtime_error when it cannot be read.
+std::vector<uint8_t> read_file(const std::string& path);
+
+// Float32 little-endian file contents.
+std::vector<float> read_f32_file(const std::string& path);
+
+}  // namespace ember::test
