@@ -1,0 +1,34 @@
+# Shared by scripts/demo and scripts/test: install what is missing, configure, build.
+# Idempotent: packages already present are not touched, and an existing build is re-used.
+
+EMBER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+EMBER_JOBS="${EMBER_JOBS:-$(nproc)}"
+
+EMBER_PACKAGES=(
+  cmake ninja-build g++ pkg-config
+  libfmt-dev libcli11-dev libgtest-dev libbenchmark-dev
+  libopenblas-dev libomp-dev
+  libvulkan-dev glslc mesa-vulkan-drivers
+)
+
+ember_install_packages() {
+  local missing=()
+  for p in "${EMBER_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "== installing: ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# ember_build DIR [cmake args...]: configure once, then build incrementally.
+ember_build() {
+  local dir="$1"; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S "$EMBER_ROOT" -B "$dir" -G Ninja "$@" >&2
+  fi
+  cmake --build "$dir" -j "$EMBER_JOBS" >&2
+}
