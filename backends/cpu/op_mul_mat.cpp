@@ -1,0 +1,107 @@
+// mul_mat: dst[n, m, i2, i3] = dot(a[:, n, i2 / r2, i3 / r3], b[:, m, i2, i3]).
+//
+// Phase 1 converts every activation row of b (F32, any strides) to the weight's
+// vec_dot_type in the shared workspace: F16 weights get F16 activations, Q4_0/Q5_0/Q8_0
+// get Q8_0, Q4_1/Q5_1 get Q8_1, K-quants get Q8_K, F32 stays F32 (FORMATS.md §3.12).
+// Phase 2 computes each output with one vec_dot over the whole of K, so an output
+// does not depend on how the work was split.
+//
+// This is the hot function of the whole runtime. The loop nest walks tiles of
+// kTileN weight rows x kTileM activation rows so that both stay in cache while
+// they are reused; a faster, repacking version for prompt processing comes later.
+#include "backends/cpu/ops.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ember::cpu {
+namespace {
+
+constexpr int64_t kTileN = 16;  // weight rows per tile
+constexpr int64_t kTileM = 16;  // activation rows per tile
+
+size_t vdt_row_bytes(const Tensor& dst, const CpuKernels& kernels) {
+    const Tensor& a = *dst.src[0];
+    const TypeTraits& vt = type_traits(kernels.vec_dot_type[static_cast<uint32_t>(a.type)]);
+    return static_cast<size_t>(a.ne[0] / vt.block_size) * vt.type_size;
+}
+
+}  // namespace
+
+size_t mul_mat_shared_size(const Tensor& dst, const CpuKernels& kernels) {
+    const Tensor& b = *dst.src[1];
+    return vdt_row_bytes(dst, kernels) * static_cast<size_t>(b.nrows());
+}
+
+size_t mul_mat_local_size(const Tensor& dst) {
+    const Tensor& b = *dst.src[1];
+    return b.nb[0] == sizeof(float) ? 0 : static_cast<size_t>(b.ne[0]) * sizeof(float);
+}
+
+void mul_mat_convert(const ThreadCtx& tc, Tensor& dst) {
+    const Tensor& a = *dst.src[0];
+    const Tensor& b = *dst.src[1];
+    const CpuKernels& k = *tc.kernels;
+    const Type vdt = k.vec_dot_type[static_cast<uint32_t>(a.type)];
+    const quant::FromFloatFn quantize = k.quantize_row[static_cast<uint32_t>(vdt)];
+    const size_t out_row = vdt_row_bytes(dst, k);
+    const int64_t K = b.ne[0];
+
+    const auto [r0, r1] = split_range(b.nrows(), tc.ith, tc.nth);
+    for (int64_t r = r0; r < r1; ++r) {
+        int64_t i1, i2, i3;
+        unflatten_row(b, r, i1, i2, i3);
+        const char* row = row_ptr(b, i1, i2, i3);
+        const float* x = reinterpret_cast<const float*>(row);
+        if (b.nb[0] != sizeof(float)) {  // gather a strided row (e.g. a transposed view)
+            auto* tmp = reinterpret_cast<float*>(tc.local);
+            for (int64_t i0 = 0; i0 < K; ++i0) std::memcpy(&tmp[i0], row + i0 * b.nb[0], sizeof(float));
+            x = tmp;
+        }
+        quantize(x, tc.shared + static_cast<size_t>(r) * out_row, K);
+    }
+}
+
+void mul_mat(const ThreadCtx& tc, Tensor& dst) {
+    const Tensor& a = *dst.src[0];
+    const Tensor& b = *dst.src[1];
+    const CpuKernels& k = *tc.kernels;
+    const quant::VecDotFn vec_dot = k.vec_dot[static_cast<uint32_t>(a.type)];
+    const size_t act_row = vdt_row_bytes(dst, k);
+
+    const int64_t K = a.ne[0];
+    const int64_t N = a.ne[1];
+    const int64_t M = b.ne[1];
+    const int64_t B2 = b.ne[2];
+    const int64_t B3 = b.ne[3];
+    const int64_t r2 = B2 / a.ne[2];  // b batches per a batch (grouped-query attention)
+    const int64_t r3 = B3 / a.ne[3];
+
+    // Tiles ordered (batch, n tile, m tile); each thread takes a contiguous run of them.
+    const int64_t tiles_n = (N + kTileN - 1) / kTileN;
+    const int64_t tiles_m = (M + kTileM - 1) / kTileM;
+    const int64_t tiles_per_batch = tiles_n * tiles_m;
+    const auto [t0, t1] = split_range(tiles_per_batch * B2 * B3, tc.ith, tc.nth);
+
+    for (int64_t t = t0; t < t1; ++t) {
+        const int64_t batch = t / tiles_per_batch;
+        const int64_t in_batch = t % tiles_per_batch;
+        const int64_t i2 = batch % B2;
+        const int64_t i3 = batch / B2;
+        const int64_t n0 = (in_batch / tiles_m) * kTileN;
+        const int64_t m0 = (in_batch % tiles_m) * kTileM;
+        const int64_t n1 = std::min(N, n0 + kTileN);
+        const int64_t m1 = std::min(M, m0 + kTileM);
+
+        const std::byte* acts = tc.shared + static_cast<size_t>((i3 * B2 + i2) * M) * act_row;
+        for (int64_t n = n0; n < n1; ++n) {
+            const char* w = row_ptr(a, n, i2 / r2, i3 / r3);
+            for (int64_t m = m0; m < m1; ++m) {
+                const float v = vec_dot(K, w, acts + static_cast<size_t>(m) * act_row);
+                *reinterpret_cast<float*>(elem(dst, n, m, i2, i3)) = v;
+            }
+        }
+    }
+}
+
+}  // namespace ember::cpu

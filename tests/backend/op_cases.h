@@ -1,0 +1,32 @@
+// The op cases every backend is tested with (see op_harness.h). Each family covers odd
+// shapes (one row, K not a multiple of anything, several blocks), non-contiguous sources
+// (permuted, transposed, row-strided views) and broadcasting, with references written
+// here as plain loops over the host inputs.
+#pragma once
+
+#include "backend/op_harness.h"
+
+#include <vector>
+
+namespace ember::test {
+
+// Every type mul_mat accepts as weights (has a vec_dot), and every get_rows table type.
+std::vector<Type> mul_mat_weight_types();
+std::vector<Type> get_rows_table_types();
+
+std::vector<OpCase> get_rows_cases();
+std::vector<OpCase> mul_mat_plain_cases();   // F32 and F16 weights: odd K, views, GQA broadcast
+std::vector<OpCase> mul_mat_quant_cases();   // every weight type, vs dequantized and vs F32 references
+std::vector<OpCase> binary_cases();          // add, mul (broadcast by repetition), scale
+std::vector<OpCase> rms_norm_cases();
+std::vector<OpCase> rope_cases();            // normal and NeoX, n_dims < ne0, freq_scale, freq_factors
+std::vector<OpCase> soft_max_cases();        // no mask, F32 and F16 masks, broadcast, fully masked rows
+std::vector<OpCase> unary_cases();           // silu, gelu, swiglu
+std::vector<OpCase> copy_cases();            // cpy F32 <-> F16 through strided views, same-type, cont
+std::vector<OpCase> argmax_cases();          // ties, -inf, views
+std::vector<OpCase> chain_cases();           // several ops in one graph
+
+// Cases whose result must not depend on the thread count (mul_mat, soft_max, rms_norm, rope).
+std::vector<OpCase> determinism_cases();
+
+}  // namespace ember::test
