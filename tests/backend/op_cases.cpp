@@ -457,7 +457,9 @@ std::vector<OpCase> mul_mat_quant_cases() {
         // min term mx * s then differs from the dequantized-activation reference by up to 2^-11
         // relative, so their tight threshold is looser.
         const double tight = quant::quant_traits(t).vec_dot_type == Type::Q8_1 ? 1e-5 : 1e-8;
-        const double loose = 1e-4;  // 8-bit (or bf16) activations vs F32
+        // 8-bit (or bf16) activations vs F32: typically 1e-5, but a single output value is a
+        // noisy estimate, so leave a margin; a wrong kernel gives NMSE near 1.
+        const double loose = 1e-3;
         const int64_t k1 = bs == 1 ? 33 : bs;
         const int64_t k3 = bs == 1 ? 96 : 3 * bs;
         for (MatShape s : {MatShape{k1, 5, 1}, MatShape{k3, 19, 17}, MatShape{k1, 1, 1}, MatShape{k3, 33, 2},
