@@ -188,11 +188,11 @@ void File::Impl::parse_header(Cursor& c, int64_t* n_tensors, int64_t* n_kv) {
     const uint64_t rem = c.remaining();
     if (static_cast<uint64_t>(*n_kv) > rem / 13) {
         fail("{}: metadata count {} in the header is impossible: each record needs at least 13 bytes, only {} "
-             "bytes remain", path, *n_kv, rem);
+             "bytes remain (corrupt count or truncated file)", path, *n_kv, rem);
     }
     if (static_cast<uint64_t>(*n_tensors) > rem / 24) {
         fail("{}: tensor count {} in the header is impossible: each tensor record needs at least 24 bytes, only {} "
-             "bytes remain", path, *n_tensors, rem);
+             "bytes remain (corrupt count or truncated file)", path, *n_tensors, rem);
     }
     if (static_cast<uint64_t>(*n_kv) * 13 + static_cast<uint64_t>(*n_tensors) * 24 > rem) {
         fail("{}: header counts ({} metadata records, {} tensors) need more bytes than the file has ({} remain)",

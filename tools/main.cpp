@@ -1,0 +1,74 @@
+// `ember`: the command-line entry. Subcommands register themselves from tools/cmd_*.cpp
+// (see commands.h); this file only parses the command line, runs the chosen subcommand and
+// turns library errors into "error: <message>" on stderr with exit status 1.
+#include "core/error.h"
+#include "tools/commands.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace ember::cli {
+
+namespace {
+std::vector<Command>& registry() {
+    static std::vector<Command> commands;  // function-local: safe during static initialization
+    return commands;
+}
+}  // namespace
+
+bool register_command(const Command& command) {
+    registry().push_back(command);
+    return true;
+}
+
+std::vector<Command> registered_commands() {
+    std::vector<Command> sorted = registry();
+    std::sort(sorted.begin(), sorted.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
+    return sorted;
+}
+
+namespace {
+
+int run_main(int argc, char** argv) {
+    CLI::App app{"ember: a tensor engine and LLM runtime for GGUF models", "ember"};
+    app.require_subcommand(1);
+    app.fallthrough(false);
+
+    std::vector<std::pair<CLI::App*, Run>> subcommands;
+    for (const Command& c : registered_commands()) {
+        CLI::App* sub = app.add_subcommand(std::string(c.name), std::string(c.description));
+        subcommands.emplace_back(sub, c.setup(*sub));
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);  // prints help or the usage error
+        return code == 0 ? 0 : 2;
+    }
+    for (auto& [sub, run] : subcommands) {
+        if (sub->parsed()) return run();
+    }
+    return 2;  // unreachable: require_subcommand(1)
+}
+
+}  // namespace
+}  // namespace ember::cli
+
+int main(int argc, char** argv) {
+    try {
+        return ember::cli::run_main(argc, argv);
+    } catch (const ember::Error& e) {
+        fmt::print(stderr, "error: {}\n", e.what());
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "error: {}\n", e.what());
+    } catch (...) {
+        fmt::print(stderr, "error: unknown exception\n");
+    }
+    return 1;
+}
