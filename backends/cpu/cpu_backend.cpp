@@ -35,6 +35,8 @@ bool op_supported(const Tensor& node, const CpuKernels& k) {
     const Tensor* s0 = node.src[0];
     const Tensor* s1 = node.src[1];
     const Tensor* s2 = node.src[2];
+    // Results are written densely along dim 0 (cpy writes through its destination's strides).
+    if (node.op != Op::Cpy && !op_is_view(node.op) && node.nb[0] != type_size(node.type)) return false;
     switch (node.op) {
         case Op::View:
         case Op::Reshape:
