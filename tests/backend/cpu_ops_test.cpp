@@ -54,6 +54,19 @@ TEST_F(CpuOps, BufferPlacement) {
     run_cases(*backend, mul_mat_plain_cases(), opt);
 }
 
+// The CPU backend is the fallback: it must support every case, so none may be skipped.
+TEST_F(CpuOps, SupportsEveryCase) {
+    RunOptions opt;
+    opt.skip_unsupported = true;
+    int skipped = 0;
+    for (const auto& cases : {get_rows_cases(), mul_mat_plain_cases(), mul_mat_quant_cases(), binary_cases(),
+                              rms_norm_cases(), rope_cases(), soft_max_cases(), unary_cases(), copy_cases(),
+                              argmax_cases(), chain_cases()}) {
+        skipped += run_cases(*backend, cases, opt);
+    }
+    EXPECT_EQ(skipped, 0);
+}
+
 TEST_F(CpuOps, MulMatCoversEveryWeightType) {
     const std::vector<Type> types = mul_mat_weight_types();
     for (Type t : {Type::F32, Type::F16, Type::BF16, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q8_0,

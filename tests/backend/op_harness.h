@@ -84,10 +84,16 @@ struct RunOptions {
     uint64_t seed = 1234;
     // Place all tensors in a buffer of backend.buffer_type() even if it can read host memory.
     bool force_buffer = false;
+    // Skip (rather than fail) a case whose graph has a node the backend does not support.
+    bool skip_unsupported = false;
+    // Multiplies every non-zero threshold (a backend with coarser arithmetic may ask for more);
+    // exact checks stay exact.
+    double nmse_scale = 1.0;
 };
 
 // What one run produced: the output (logical order) and the NMSE of each check.
 struct CaseResult {
+    bool skipped = false;  // skip_unsupported and some node was not supported
     std::vector<double> got;
     std::vector<double> nmse;
 };
@@ -96,7 +102,7 @@ struct CaseResult {
 // check (so it works inside any test). Exceptions from the backend propagate.
 CaseResult run_case(Backend& backend, const OpCase& c, const RunOptions& options = {});
 
-// Runs every case, each under its own trace.
-void run_cases(Backend& backend, const std::vector<OpCase>& cases, const RunOptions& options = {});
+// Runs every case, each under its own trace. Returns how many were skipped.
+int run_cases(Backend& backend, const std::vector<OpCase>& cases, const RunOptions& options = {});
 
 }  // namespace ember::test
