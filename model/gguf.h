@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -178,6 +179,8 @@ private:
     size_t alignment_ = kDefaultAlignment;
     std::vector<KeyValue> kv_;
     std::vector<PendingTensor> tensors_;
+    std::unordered_set<std::string> keys_;          // for the duplicate checks
+    std::unordered_set<std::string> tensor_names_;
 };
 
 // Exact conversions between an F32's bits and the double a Value holds (NaN payloads kept).

@@ -185,14 +185,13 @@ void Writer::set_alignment(size_t alignment) {
             return;
         }
     }
+    keys_.insert("general.alignment");
     kv_.push_back({"general.alignment", Value::u32(static_cast<uint32_t>(alignment))});
 }
 
 void Writer::add(std::string key, Value value) {
     if (key.empty()) fail("GGUF writer: empty metadata key");
-    for (const KeyValue& kv : kv_) {
-        if (kv.key == key) fail("GGUF writer: duplicate metadata key '{}'", key);
-    }
+    if (keys_.contains(key)) fail("GGUF writer: duplicate metadata key '{}'", key);
     if (static_cast<uint32_t>(value.type) >= kValueTypeCount) fail("GGUF writer: key '{}': invalid value type", key);
     if (value.type == ValueType::ARRAY &&
         (value.element_type == ValueType::ARRAY || static_cast<uint32_t>(value.element_type) >= kValueTypeCount)) {
@@ -206,6 +205,7 @@ void Writer::add(std::string key, Value value) {
         if (value.type != ValueType::U32) fail("GGUF writer: key 'general.alignment' must be U32, not {}", value.type_name());
         alignment_ = checked_alignment(std::get<uint64_t>(value.scalar));
     }
+    keys_.insert(key);
     kv_.push_back({std::move(key), std::move(value)});
 }
 
@@ -213,9 +213,7 @@ void Writer::add_tensor(std::string name, Type type, std::span<const int64_t> ne
     if (name.empty() || name.size() > kMaxNameBytes || name.find('\0') != std::string::npos) {
         fail("GGUF writer: invalid tensor name '{}' (must be 1 to {} bytes, without NUL)", name, kMaxNameBytes);
     }
-    for (const PendingTensor& t : tensors_) {
-        if (t.info.name == name) fail("GGUF writer: duplicate tensor name '{}'", name);
-    }
+    if (tensor_names_.contains(name)) fail("GGUF writer: duplicate tensor name '{}'", name);
     if (ne.empty() || ne.size() > kMaxDims) fail("GGUF writer: tensor '{}' has {} dimensions (1 to 4)", name, ne.size());
     const TypeTraits& tr = type_traits(type);  // throws for invalid types
 
@@ -245,6 +243,7 @@ void Writer::add_tensor(std::string name, Type type, std::span<const int64_t> ne
     }
     if (data == nullptr && nbytes > 0) fail("GGUF writer: tensor '{}' has no data", info.name);
     info.nbytes = nbytes;
+    tensor_names_.insert(info.name);
     tensors_.push_back({std::move(info), data});
 }
 
