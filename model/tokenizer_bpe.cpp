@@ -1,8 +1,8 @@
 // Byte-level BPE tokenizer (FORMATS.md §5.5).
 //
 // The fragment is pre-tokenized into chunks (pretokenizer.h); each chunk's UTF-8 bytes are
-// rewritten through the GPT-2 byte map, split into characters, and the adjacent pair with the
-// lowest merge rank (then the leftmost) is merged until no listed pair is left. Each final
+// rewritten through the GPT-2 byte map (one character per byte), and the adjacent pair with
+// the lowest merge rank (then the leftmost) is merged until no listed pair is left. Each final
 // symbol is emitted as its token; a symbol that is not a token falls back to its single bytes
 // that are tokens (the others are dropped, as in the reference). O(n log n) per chunk.
 #include "core/error.h"
@@ -20,6 +20,7 @@ struct Symbol {
     int32_t next;
     uint32_t offset;  // into the mapped word; a symbol's text is always contiguous
     uint32_t n;       // bytes; 0 once merged into its left neighbour
+    int32_t id;       // the token with this text, or kNoToken
 };
 
 struct Bigram {
@@ -27,6 +28,7 @@ struct Bigram {
     int32_t left;
     int32_t right;
     uint32_t size;  // bytes of the pair when queued; a mismatch later means it is stale
+    int32_t id;     // the joined token, or kNoToken
 };
 
 // Heap order: lowest rank on top; equal ranks: leftmost first.
@@ -47,50 +49,65 @@ void Vocab::tokenize_bpe(std::string_view fragment, std::vector<int32_t>& out) c
     std::string utf8;
     std::vector<Symbol> symbols;
     std::vector<Bigram> heap;
+
+    const auto try_pair = [&](int32_t left, int32_t right, bool keep_heap = true) {
+        if (left < 0 || right < 0) return;
+        const Symbol& l = symbols[left];
+        const Symbol& r = symbols[right];
+        int32_t rank = -1;
+        int32_t id = kNoToken;
+        if (l.id != kNoToken && r.id != kNoToken) {
+            const PairMap::Entry* e = bpe_pairs_.find(l.id, r.id);
+            if (e == nullptr) return;
+            rank = e->a;
+            id = e->b;
+        } else {  // a half that is not a token: only the text can name the merge
+            const std::string_view joined = std::string_view(word).substr(l.offset, l.n + r.n);
+            rank = merge_rank(joined, l.n);
+            if (rank < 0) return;
+            id = find_token(joined);
+        }
+        heap.push_back({rank, left, right, l.n + r.n, id});
+        if (keep_heap) std::push_heap(heap.begin(), heap.end(), Lower{});
+    };
+
     size_t pos = 0;
     for (const uint32_t len : lengths) {
-        // The chunk's UTF-8 bytes (invalid input already reads as U+FFFD), each through the map.
+        // The chunk's UTF-8 bytes (invalid input already reads as U+FFFD), one symbol each.
         word.clear();
+        symbols.clear();
+        const auto add_byte = [&](uint8_t b) {
+            const std::string_view mapped = unicode::byte_to_utf8(b);
+            const auto index = static_cast<int32_t>(symbols.size());
+            symbols.push_back({index - 1, index + 1, static_cast<uint32_t>(word.size()),
+                               static_cast<uint32_t>(mapped.size()), bpe_byte_ids_[b]});
+            word += mapped;
+        };
         for (size_t i = pos; i < pos + len; ++i) {
             if (cpts[i] < 0x80) {
-                word += unicode::byte_to_utf8(static_cast<uint8_t>(cpts[i]));
+                add_byte(static_cast<uint8_t>(cpts[i]));
                 continue;
             }
             utf8.clear();
             unicode::append_utf8(utf8, cpts[i]);
-            for (const char c : utf8) word += unicode::byte_to_utf8(static_cast<uint8_t>(c));
+            for (const char c : utf8) add_byte(static_cast<uint8_t>(c));
         }
         pos += len;
+        if (symbols.empty()) continue;
         if (word.size() > UINT32_MAX) fail("{}: text too long to tokenize ({} bytes in one chunk)", path_, word.size());
+        symbols.back().next = -1;
 
         if (pre_.ignore_merges) {
-            const int32_t id = find_token(word);
+            const int32_t id = symbols.size() == 1 ? symbols[0].id : find_token(word);
             if (id != kNoToken) {
                 out.push_back(id);
                 continue;
             }
         }
 
-        symbols.clear();
-        for (size_t offset = 0; offset < word.size();) {
-            const size_t n = std::min(unicode::utf8_len(static_cast<uint8_t>(word[offset])), word.size() - offset);
-            const auto index = static_cast<int32_t>(symbols.size());
-            symbols.push_back({index - 1, offset + n == word.size() ? -1 : index + 1, static_cast<uint32_t>(offset),
-                               static_cast<uint32_t>(n)});
-            offset += n;
-        }
-
         heap.clear();
-        const auto try_pair = [&](int32_t left, int32_t right) {
-            if (left < 0 || right < 0) return;
-            const uint32_t size = symbols[left].n + symbols[right].n;
-            const int32_t rank = merge_rank(std::string_view(word).substr(symbols[left].offset, size), symbols[left].n);
-            if (rank < 0) return;
-            heap.push_back({rank, left, right, size});
-            std::push_heap(heap.begin(), heap.end(), Lower{});
-        };
-        for (int32_t i = 1; i < static_cast<int32_t>(symbols.size()); ++i) try_pair(i - 1, i);
-
+        for (int32_t i = 1; i < static_cast<int32_t>(symbols.size()); ++i) try_pair(i - 1, i, false);
+        std::make_heap(heap.begin(), heap.end(), Lower{});  // O(n) for the initial pairs
         while (!heap.empty()) {
             std::pop_heap(heap.begin(), heap.end(), Lower{});
             const Bigram b = heap.back();
@@ -99,6 +116,7 @@ void Vocab::tokenize_bpe(std::string_view fragment, std::vector<int32_t>& out) c
             Symbol& right = symbols[b.right];
             if (left.n == 0 || right.n == 0 || left.n + right.n != b.size) continue;  // stale
             left.n += right.n;
+            left.id = b.id;
             right.n = 0;
             left.next = right.next;
             if (right.next >= 0) symbols[right.next].prev = b.left;
@@ -106,15 +124,14 @@ void Vocab::tokenize_bpe(std::string_view fragment, std::vector<int32_t>& out) c
             try_pair(b.left, left.next);
         }
 
-        for (int32_t i = symbols.empty() ? -1 : 0; i != -1; i = symbols[i].next) {
-            const std::string_view piece = std::string_view(word).substr(symbols[i].offset, symbols[i].n);
-            const int32_t id = find_token(piece);
-            if (id != kNoToken) {
-                out.push_back(id);
+        for (int32_t i = 0; i != -1; i = symbols[i].next) {
+            const Symbol& s = symbols[i];
+            if (s.id != kNoToken) {
+                out.push_back(s.id);
                 continue;
             }
-            for (const char c : piece) {
-                const int32_t byte_id = find_token(std::string_view(&c, 1));
+            for (const char c : std::string_view(word).substr(s.offset, s.n)) {
+                const int32_t byte_id = single_byte_ids_[static_cast<uint8_t>(c)];
                 if (byte_id != kNoToken) out.push_back(byte_id);
             }
         }

@@ -189,6 +189,7 @@ void Vocab::load(const gguf::File& file) {
         byte_tokens_[b] = id;
     }
     build_pieces();
+    build_pair_maps();
 }
 
 void Vocab::load_tokens(const gguf::File& file) {
@@ -320,7 +321,8 @@ void Vocab::load_special_ids(const gguf::File& file) {
     };
     for (const Key& k : keys) {
         const std::optional<uint32_t> v = file.get_u32_opt(k.key);
-        if (!v) continue;
+        // 0xFFFFFFFF (-1 as a u32) is how converters write "no such token": not worth a warning.
+        if (!v || *v == 0xFFFFFFFFu) continue;
         if (*v >= tokens_.size()) {
             // The reference ignores such ids (keeping its default); so do we, loudly.
             warn(fmt::format("{}: {} = {} is not a token id (the vocab has {} tokens); ignored", path_, k.key, *v,
@@ -492,6 +494,98 @@ std::string Vocab::make_piece(int32_t id) const {
         return out;
     }
     return {};
+}
+
+void Vocab::build_pair_maps() {
+    for (int b = 0; b < 256; ++b) {
+        const char c = static_cast<char>(b);
+        single_byte_ids_[b] = find_token(std::string_view(&c, 1));
+        bpe_byte_ids_[b] = find_token(unicode::byte_to_utf8(static_cast<uint8_t>(b)));
+    }
+    if (type_ == VocabType::Bpe) {
+        bpe_pairs_.reserve(merges_.size());
+        // Merges whose two halves are tokens, by rank (the first rank of a pair wins).
+        std::vector<std::pair<std::string_view, const MergeEntry*>> by_rank;
+        by_rank.reserve(merges_.size());
+        for (const auto& [joined, first] : merge_index_) {
+            for (int32_t e = first; e >= 0; e = merges_[e].next) by_rank.emplace_back(joined, &merges_[e]);
+        }
+        std::sort(by_rank.begin(), by_rank.end(),
+                  [](const auto& x, const auto& y) { return x.second->rank < y.second->rank; });
+        for (const auto& [joined, m] : by_rank) {
+            const int32_t left = find_token(joined.substr(0, m->split));
+            const int32_t right = find_token(joined.substr(m->split));
+            if (left != kNoToken && right != kNoToken) bpe_pairs_.insert(left, right, m->rank, find_token(joined));
+        }
+        return;
+    }
+
+    // SPM: every way to cut a token in two tokens (at any byte: symbols of invalid UTF-8 need not
+    // end where a valid decoder would).
+    spm_pairs_.reserve(tokens_.size() * 2);
+    spm_split_at_spaces_ = true;
+    constexpr std::string_view kSpace = "\xE2\x96\x81";
+    for (int32_t id = 0; id < n_tokens(); ++id) {
+        const std::string_view text = tokens_[id];
+        for (size_t k = 1; k < text.size(); ++k) {
+            const int32_t left = find_token(text.substr(0, k));
+            if (left == kNoToken) continue;
+            const int32_t right = find_token(text.substr(k));
+            if (right != kNoToken) spm_pairs_.insert(left, right, id, 0);
+        }
+        // Characters as the tokenizer cuts them (by lead byte): is "▁" ever after another one?
+        bool prev_space = true;
+        for (size_t i = 0; i < text.size();) {
+            const size_t n = std::min(unicode::utf8_len(static_cast<uint8_t>(text[i])), text.size() - i);
+            const bool space = text.substr(i, n) == kSpace;
+            if (space && !prev_space) spm_split_at_spaces_ = false;
+            prev_space = space;
+            i += n;
+        }
+    }
+}
+
+void Vocab::PairMap::reserve(size_t n) {
+    size_t capacity = 16;
+    int bits = 4;
+    while (capacity < 2 * n) {
+        capacity *= 2;
+        ++bits;
+    }
+    slots_.assign(capacity, Entry{kEmpty, 0, 0});
+    shift_ = 64 - bits;
+    size_ = 0;
+}
+
+void Vocab::PairMap::insert(int32_t left, int32_t right, int32_t a, int32_t b) {
+    if (2 * (size_ + 1) > slots_.size()) {
+        std::vector<Entry> old;
+        old.swap(slots_);
+        reserve(std::max<size_t>(16, old.size()));
+        for (const Entry& e : old) {
+            if (e.key != kEmpty) insert(static_cast<int32_t>(e.key >> 32), static_cast<int32_t>(e.key & 0xFFFFFFFF), e.a, e.b);
+        }
+    }
+    const uint64_t key = (uint64_t(uint32_t(left)) << 32) | uint32_t(right);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = (key * 0x9E3779B97F4A7C15ull) >> shift_;; i = (i + 1) & mask) {
+        if (slots_[i].key == key) return;
+        if (slots_[i].key == kEmpty) {
+            slots_[i] = Entry{key, a, b};
+            ++size_;
+            return;
+        }
+    }
+}
+
+const Vocab::PairMap::Entry* Vocab::PairMap::find(int32_t left, int32_t right) const {
+    if (slots_.empty()) return nullptr;
+    const uint64_t key = (uint64_t(uint32_t(left)) << 32) | uint32_t(right);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = (key * 0x9E3779B97F4A7C15ull) >> shift_;; i = (i + 1) & mask) {
+        if (slots_[i].key == key) return &slots_[i];
+        if (slots_[i].key == kEmpty) return nullptr;
+    }
 }
 
 // ---- lookups -----------------------------------------------------------------------------------

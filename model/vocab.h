@@ -145,6 +145,7 @@ private:
     void detect_eog_and_fim();
     void build_special_cache(const gguf::File& file);
     void build_pieces();
+    void build_pair_maps();
 
     void check_id(int32_t id) const;
     int32_t byte_token(uint8_t byte) const;  // SPM byte fallback
@@ -153,6 +154,26 @@ private:
     void tokenize_bpe(std::string_view fragment, std::vector<int32_t>& out) const;
     int32_t merge_rank(std::string_view joined, uint32_t split) const;  // -1 when not a merge
     std::string make_piece(int32_t id) const;  // the piece with special = true
+
+    // Open-addressing hash map from a pair of token ids to two int32 values: the hot lookup
+    // of the merge loops (SPM: pair -> joined token; BPE: pair -> rank, joined token).
+    class PairMap {
+    public:
+        struct Entry {
+            uint64_t key;
+            int32_t a;
+            int32_t b;
+        };
+        void reserve(size_t n);
+        void insert(int32_t left, int32_t right, int32_t a, int32_t b);  // keeps an existing entry
+        const Entry* find(int32_t left, int32_t right) const;
+
+    private:
+        static constexpr uint64_t kEmpty = ~uint64_t(0);
+        std::vector<Entry> slots_;
+        size_t size_ = 0;
+        int shift_ = 64;
+    };
 
     struct MergeEntry {
         uint32_t split;   // byte length of the left half
@@ -181,6 +202,14 @@ private:
     std::unique_ptr<char[]> merge_arena_;
     std::unordered_map<std::string_view, int32_t> merge_index_;
     std::vector<MergeEntry> merges_;
+    PairMap bpe_pairs_;                     // (left id, right id) -> (rank, joined id or -1)
+    std::array<int32_t, 256> bpe_byte_ids_;  // id of each byte's mapped character
+
+    // SPM: (left id, right id) -> id of the joined text, for every split of every token.
+    PairMap spm_pairs_;
+    std::array<int32_t, 256> single_byte_ids_;  // id of each one-byte text
+    // No token has "▁" right after another character: an SPM fragment can be merged word by word.
+    bool spm_split_at_spaces_ = false;
 
     int32_t bos_ = kNoToken, eos_ = kNoToken, eot_ = kNoToken, eom_ = kNoToken, unk_ = kNoToken;
     int32_t pad_ = kNoToken, sep_ = kNoToken, mask_ = kNoToken;

@@ -55,7 +55,10 @@ std::vector<Case> read_cases(const std::string& vocab_file) {
 
 std::string join(const std::vector<int32_t>& ids) {
     std::string s;
-    for (const int32_t id : ids) s += " " + std::to_string(id);
+    for (const int32_t id : ids) {
+        s += ' ';
+        s += std::to_string(id);
+    }
     return s;
 }
 
