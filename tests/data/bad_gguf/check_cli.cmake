@@ -2,9 +2,16 @@
 #   cmake -DEMBER=path/to/ember -DARGS="info|-m|FILE" -DEXPECT_RC=1
 #         [-DEXPECT_STDERR=substring] [-DEXPECT_STDOUT=substring] -P check_cli.cmake
 # ARGS is '|'-separated. The exit status must be exactly EXPECT_RC: a crash (signal) never passes.
-string(REPLACE "|" ";" _args "${ARGS}")
-execute_process(COMMAND "${EMBER}" ${_args}
-  RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+# SHELL_ARGS (instead of ARGS) is a shell-quoted argument string, for arguments a CMake list
+# cannot carry, such as an empty one.
+if(DEFINED SHELL_ARGS)
+  execute_process(COMMAND sh -c "exec \"${EMBER}\" ${SHELL_ARGS}"
+    RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+else()
+  string(REPLACE "|" ";" _args "${ARGS}")
+  execute_process(COMMAND "${EMBER}" ${_args}
+    RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+endif()
 if(NOT "${_rc}" STREQUAL "${EXPECT_RC}")
   message(FATAL_ERROR "exit status '${_rc}', expected ${EXPECT_RC}\nstdout:\n${_out}\nstderr:\n${_err}")
 endif()

@@ -1,0 +1,112 @@
+// Whole-model parity with the reference implementation on the CPU backend
+// (tolerances from the reference set's README):
+//   - per position, cosine similarity of the logit rows >= 0.995;
+//   - argmax equal wherever the reference's top-2 gap > 0.25, and at >= 80% of positions;
+//   - stories260K (a trained model) continues greedily exactly as the reference.
+#include "model/session.h"
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ember {
+namespace {
+
+struct Case {
+    const char* model;  // file under tests/data/models, or the bundled model
+    const char* prompt_name;
+};
+
+std::string model_path(const std::string& name) {
+    if (name == "stories260K") return test::data_path("../../models/stories260K.gguf");
+    return test::data_path("models/" + name + ".gguf");
+}
+
+double cosine(std::span<const float> a, std::span<const float> b) {
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        ab += double(a[i]) * b[i];
+        aa += double(a[i]) * a[i];
+        bb += double(b[i]) * b[i];
+    }
+    return ab / std::sqrt(aa * bb);
+}
+
+size_t argmax(std::span<const float> v) { return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin()); }
+
+float top2_gap(std::span<const float> v) {
+    std::vector<float> s(v.begin(), v.end());
+    std::partial_sort(s.begin(), s.begin() + 2, s.end(), std::greater<>());
+    return s[0] - s[1];
+}
+
+class Parity : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Parity, LogitsMatchTheReference) {
+    const Case c = GetParam();
+    const std::string base = std::string("reference/logits/") + c.model + "." + c.prompt_name;
+    const std::string json = test::read_text(test::data_path(base + ".json"));
+    const std::vector<float> ref = test::read_f32_file(test::data_path(base + ".logits.f32"));
+    const std::vector<int32_t> tokens = test::json_int_array(json, "prompt_tokens");
+    const auto n_vocab = static_cast<size_t>(test::json_int(json, "n_vocab"));
+    ASSERT_EQ(ref.size(), tokens.size() * n_vocab);
+
+    Session session(Model::load(model_path(c.model)), {.n_ctx = 256, .n_threads = 2});
+    ASSERT_EQ(session.model().hparams().n_vocab, n_vocab);
+    EXPECT_EQ(session.tokenize(test::json_string(json, "prompt")), tokens) << "tokenization differs";
+    session.decode(tokens, /*all_logits=*/true);
+
+    double min_cos = 1.0;
+    size_t agree = 0;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        const std::span<const float> want(ref.data() + i * n_vocab, n_vocab);
+        const std::span<const float> got = session.logits(i);
+        const double cos = cosine(got, want);
+        min_cos = std::min(min_cos, cos);
+        EXPECT_GE(cos, 0.995) << "position " << i;
+        const bool same = argmax(got) == argmax(want);
+        agree += same ? 1 : 0;
+        if (top2_gap(want) > 0.25f) EXPECT_TRUE(same) << "argmax differs at position " << i << " (clear top-2 gap)";
+    }
+    const double share = static_cast<double>(agree) / static_cast<double>(tokens.size());
+    EXPECT_GE(share, 0.8);
+    RecordProperty("min_cosine", std::to_string(min_cos));
+    RecordProperty("argmax_agreement", std::to_string(share));
+    std::printf("[parity] %s.%s: %zu positions, min cosine %.6f, argmax agreement %.1f%%\n", c.model, c.prompt_name,
+                tokens.size(), min_cos, 100.0 * share);
+}
+
+INSTANTIATE_TEST_SUITE_P(Reference, Parity,
+                         ::testing::Values(Case{"stories260K", "story"}, Case{"stories260K", "park"},
+                                           Case{"tiny-f16", "story"}, Case{"tiny-f16", "unicode"},
+                                           Case{"tiny-Q8_0", "story"}, Case{"tiny-Q8_0", "unicode"},
+                                           Case{"tiny-Q4_K_M", "story"}, Case{"tiny-Q4_K_M", "unicode"},
+                                           Case{"tiny-Q5_K_M", "story"}, Case{"tiny-Q5_K_M", "unicode"},
+                                           Case{"mini-Q4_K_M", "story"}, Case{"mini-Q4_K_M", "unicode"}),
+                         [](const auto& info) {
+                             std::string name = std::string(info.param.model) + "_" + info.param.prompt_name;
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
+
+// A trained model's distributions are peaked: greedy decoding must match token for token.
+TEST(Parity, Stories260KGreedyContinuationIsIdentical) {
+    for (const char* prompt_name : {"story", "park"}) {
+        const std::string json = test::read_text(test::data_path(std::string("reference/logits/stories260K.") + prompt_name + ".json"));
+        const std::vector<int32_t> want = test::json_int_array(json, "greedy_tokens");
+        for (int threads : {1, 2}) {
+            Session session(Model::load(model_path("stories260K")), {.n_ctx = 256, .n_threads = threads});
+            GenerateParams params;
+            params.n_predict = static_cast<int32_t>(want.size());
+            params.sampling.temperature = 0.0f;
+            const GenerateResult r = session.generate(test::json_string(json, "prompt"), params);
+            EXPECT_EQ(r.tokens, want) << prompt_name << ", " << threads << " threads";
+            EXPECT_EQ(r.text, test::json_string(json, "greedy_text")) << prompt_name;
+        }
+    }
+}
+
+}  // namespace
+}  // namespace ember

@@ -1,0 +1,28 @@
+// Options shared by the subcommands that run a model (generate, eval, perplexity, tokenize).
+#pragma once
+
+#include "model/session.h"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace ember::cli {
+
+struct SessionOptions {
+    std::string model;  // empty: the bundled model
+    int threads = 0;
+    uint32_t ctx = 0;
+    uint32_t batch = 512;
+    std::string backend = "cpu";
+    std::string kv_type = "f16";
+    bool ctx_shift = false;
+
+    // Adds -m, -t, -c, -b, --backend, --kv-type, --ctx-shift (the last two with_runtime).
+    void add_to(CLI::App& cmd, bool with_runtime = true);
+    // The model file: -m, or the bundled model (installed copy first, then the source tree's).
+    std::string model_path() const;
+    SessionParams params() const;
+};
+
+}  // namespace ember::cli
