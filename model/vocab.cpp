@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <map>
 
@@ -222,10 +223,9 @@ void Vocab::load_tokens(const gguf::File& file) {
 
     token_index_.reserve(n);
     for (size_t i = 0; i < n; ++i) {
-        const auto [it, inserted] = token_index_.emplace(tokens_[i], static_cast<int32_t>(i));
-        if (!inserted) {
-            fail("{}: tokenizer.ggml.tokens: tokens {} and {} have the same text {}", path_, it->second, i,
-                 quoted(tokens_[i]));
+        const int32_t first = token_index_.insert(tokens_[i], static_cast<int32_t>(i));
+        if (first != static_cast<int32_t>(i)) {
+            fail("{}: tokenizer.ggml.tokens: tokens {} and {} have the same text {}", path_, first, i, quoted(tokens_[i]));
         }
     }
 
@@ -267,6 +267,7 @@ void Vocab::load_merges(const gguf::File& file) {
     merge_arena_ = std::make_unique<char[]>(total + 1);
     merges_.reserve(n);
     merge_index_.reserve(n);
+    bpe_pairs_.reserve(n);
 
     // "left right", split at the first space after the first byte; rank = index. A pair listed
     // twice keeps its first rank. Entries without a space can never match and are skipped.
@@ -281,13 +282,20 @@ void Vocab::load_merges(const gguf::File& file) {
         const std::string_view joined(dst, merge.size() - 1);
         offset += joined.size();
 
+        // The fast path of the merge loop: both halves are tokens (the first rank of a pair wins).
+        const int32_t left = find_token(joined.substr(0, space));
+        const int32_t right = find_token(joined.substr(space));
+        if (left != kNoToken && right != kNoToken) {
+            bpe_pairs_.insert(left, right, static_cast<int32_t>(i), find_token(joined));
+        }
+
         const MergeEntry entry{static_cast<uint32_t>(space), static_cast<int32_t>(i), -1};
-        const auto [it, inserted] = merge_index_.emplace(joined, static_cast<int32_t>(merges_.size()));
-        if (inserted) {
+        const auto index = static_cast<int32_t>(merges_.size());
+        int32_t e = merge_index_.insert(joined, index);
+        if (e == index) {
             merges_.push_back(entry);
             continue;
         }
-        int32_t e = it->second;
         while (merges_[e].split != entry.split && merges_[e].next >= 0) e = merges_[e].next;
         if (merges_[e].split == entry.split) continue;  // a duplicate: the first rank stays
         merges_[e].next = static_cast<int32_t>(merges_.size());
@@ -502,23 +510,7 @@ void Vocab::build_pair_maps() {
         single_byte_ids_[b] = find_token(std::string_view(&c, 1));
         bpe_byte_ids_[b] = find_token(unicode::byte_to_utf8(static_cast<uint8_t>(b)));
     }
-    if (type_ == VocabType::Bpe) {
-        bpe_pairs_.reserve(merges_.size());
-        // Merges whose two halves are tokens, by rank (the first rank of a pair wins).
-        std::vector<std::pair<std::string_view, const MergeEntry*>> by_rank;
-        by_rank.reserve(merges_.size());
-        for (const auto& [joined, first] : merge_index_) {
-            for (int32_t e = first; e >= 0; e = merges_[e].next) by_rank.emplace_back(joined, &merges_[e]);
-        }
-        std::sort(by_rank.begin(), by_rank.end(),
-                  [](const auto& x, const auto& y) { return x.second->rank < y.second->rank; });
-        for (const auto& [joined, m] : by_rank) {
-            const int32_t left = find_token(joined.substr(0, m->split));
-            const int32_t right = find_token(joined.substr(m->split));
-            if (left != kNoToken && right != kNoToken) bpe_pairs_.insert(left, right, m->rank, find_token(joined));
-        }
-        return;
-    }
+    if (type_ == VocabType::Bpe) return;  // bpe_pairs_ is built with the merges
 
     // SPM: every way to cut a token in two tokens (at any byte: symbols of invalid UTF-8 need not
     // end where a valid decoder would).
@@ -542,6 +534,73 @@ void Vocab::build_pair_maps() {
             prev_space = space;
             i += n;
         }
+    }
+}
+
+namespace {
+
+uint64_t hash_text(std::string_view s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    size_t n = s.size();
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xC2B2AE3D27D4EB4Full);
+    for (; n >= 8; n -= 8, p += 8) {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        h = (h ^ v) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, p, n);
+    h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 32);
+}
+
+}  // namespace
+
+void Vocab::TextIndex::reserve(size_t n) {
+    size_t capacity = 16;
+    int bits = 4;
+    while (capacity < 2 * n) {
+        capacity *= 2;
+        ++bits;
+    }
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(capacity, Slot{});
+    shift_ = 64 - bits;
+    size_ = 0;
+    for (const Slot& s : old) {
+        if (s.data != nullptr) insert(std::string_view(s.data, s.size), s.value);
+    }
+}
+
+int32_t Vocab::TextIndex::insert(std::string_view text, int32_t value) {
+    if (2 * (size_ + 1) > slots_.size()) reserve(std::max<size_t>(16, slots_.size()));
+    const uint64_t h = hash_text(text);
+    const auto tag = static_cast<uint32_t>(h);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h >> shift_;; i = (i + 1) & mask) {
+        Slot& s = slots_[i];
+        if (s.data == nullptr) {
+            s = Slot{text.data(), static_cast<uint32_t>(text.size()), tag, value};
+            ++size_;
+            return value;
+        }
+        if (s.tag == tag && std::string_view(s.data, s.size) == text) return s.value;
+    }
+}
+
+int32_t Vocab::TextIndex::find(std::string_view text) const {
+    if (size_ == 0) return -1;
+    const uint64_t h = hash_text(text);
+    const auto tag = static_cast<uint32_t>(h);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h >> shift_;; i = (i + 1) & mask) {
+        const Slot& s = slots_[i];
+        if (s.data == nullptr) return -1;
+        if (s.tag == tag && std::string_view(s.data, s.size) == text) return s.value;
     }
 }
 
@@ -615,14 +674,13 @@ uint16_t Vocab::token_attr(int32_t id) const {
 }
 
 int32_t Vocab::find_token(std::string_view text) const {
-    const auto it = token_index_.find(text);
-    return it == token_index_.end() ? kNoToken : it->second;
+    if (text.empty()) return kNoToken;
+    return token_index_.find(text);
 }
 
 int32_t Vocab::merge_rank(std::string_view joined, uint32_t split) const {
-    const auto it = merge_index_.find(joined);
-    if (it == merge_index_.end()) return -1;
-    for (int32_t e = it->second; e >= 0; e = merges_[e].next) {
+    const int32_t first = joined.empty() ? -1 : merge_index_.find(joined);
+    for (int32_t e = first; e >= 0; e = merges_[e].next) {
         if (merges_[e].split == split) return merges_[e].rank;
     }
     return -1;

@@ -17,7 +17,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace ember {
@@ -155,6 +154,28 @@ private:
     int32_t merge_rank(std::string_view joined, uint32_t split) const;  // -1 when not a merge
     std::string make_piece(int32_t id) const;  // the piece with special = true
 
+    // Open-addressing hash index from a text to an int32 value. The texts are views into
+    // storage the Vocab owns (and never empty).
+    class TextIndex {
+    public:
+        void reserve(size_t n);
+        // Adds text -> value unless the text is there already; returns the value stored for it.
+        int32_t insert(std::string_view text, int32_t value);
+        int32_t find(std::string_view text) const;  // -1 when absent
+        size_t size() const { return size_; }
+
+    private:
+        struct Slot {
+            const char* data = nullptr;  // nullptr: empty
+            uint32_t size = 0;
+            uint32_t tag = 0;  // low bits of the hash
+            int32_t value = 0;
+        };
+        std::vector<Slot> slots_;
+        size_t size_ = 0;
+        int shift_ = 64;
+    };
+
     // Open-addressing hash map from a pair of token ids to two int32 values: the hot lookup
     // of the merge loops (SPM: pair -> joined token; BPE: pair -> rank, joined token).
     class PairMap {
@@ -196,11 +217,11 @@ private:
     std::vector<float> scores_;
     std::vector<TokenType> types_;
     std::vector<uint16_t> attrs_;
-    std::unordered_map<std::string_view, int32_t> token_index_;
+    TextIndex token_index_;
 
     // BPE merges: joined text -> first MergeEntry (views into merge_arena_).
     std::unique_ptr<char[]> merge_arena_;
-    std::unordered_map<std::string_view, int32_t> merge_index_;
+    TextIndex merge_index_;
     std::vector<MergeEntry> merges_;
     PairMap bpe_pairs_;                     // (left id, right id) -> (rank, joined id or -1)
     std::array<int32_t, 256> bpe_byte_ids_;  // id of each byte's mapped character
