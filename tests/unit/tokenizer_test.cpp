@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -336,6 +337,58 @@ TEST(Tokenizer, MissingBosIsAnErrorOnlyWhenAskedFor) {
     EXPECT_EQ(v.tokenize("a", false), (Ids{0, 0, 0, 1}));  // "▁" is not a token: <unk> for each of its bytes
     const std::string msg = error_of([&] { v.tokenize("a", true); });
     EXPECT_NE(msg.find("EOS"), std::string::npos) << msg;
+}
+
+TEST(Tokenizer, RandomInputsNeverFail) {
+    // Random byte soup, biased towards what trips tokenizers: spaces and newlines, pieces of
+    // special-token texts, "▁" bytes, UTF-8 lead and continuation bytes, digits, apostrophes.
+    const char* const atoms[] = {" ",   "  ",  "\n", "\t", "\r\n", "'s", "'", "<",  ">",  "|", "<s>", "</s>",
+                                 "<|",  "|>",  "<|endoftext|>", "<|end|>", "\xE2\x96\x81", "\xE2", "\x96",
+                                 "\x81", "\xF0\x9F", "\xC3", "\xA9", "\xFF", "\xC0\x80", "a", "Z", "7",
+                                 "123", "\xE4\xBD\xA0", "\xC3\xBC", "[PAD100015]", "\xE3\x80\x80"};
+    std::mt19937 rng(2024);
+    for (const char* name : {"llama-spm", "phi-3", "gpt-2", "deepseek-llm", "falcon", "starcoder"}) {
+        const Vocab& v = vocab(name);
+        for (int iter = 0; iter < 60; ++iter) {
+            std::string text;
+            const int n = static_cast<int>(rng() % 40);
+            for (int i = 0; i < n; ++i) {
+                if (rng() % 4 == 0) {
+                    text.push_back(static_cast<char>(rng() % 256));
+                } else {
+                    text += atoms[rng() % std::size(atoms)];
+                }
+            }
+            for (const bool parse_special : {false, true}) {
+                const Ids ids = v.tokenize(text, true, parse_special);
+                std::string pieces;
+                std::string streamed;
+                Utf8Stream stream;
+                for (const int32_t id : ids) {
+                    ASSERT_TRUE(v.valid(id)) << name;
+                    const std::string& piece = v.token_to_piece(id, true);
+                    pieces += piece;
+                    streamed += stream.push(piece);
+                }
+                streamed += stream.flush();
+                EXPECT_EQ(streamed, pieces) << name;
+                (void)v.detokenize(ids, true, parse_special);
+                if (v.type() == VocabType::Spm && !parse_special) {
+                    // Without special parsing an SPM vocab loses nothing but the cases where
+                    // an invalid lead byte swallows part of an escaped space.
+                    const std::string back = v.detokenize(ids, true);
+                    if (text.find_first_of("\xF0\xF1\xF2\xF3\xF4\xF5\xF6\xF7\xF8\xF9\xFA\xFB\xFC\xFD\xFE\xFF"
+                                           "\xE0\xE1\xE2\xE3\xE4\xE5\xE6\xE7\xE8\xE9\xEA\xEB\xEC\xED\xEE\xEF"
+                                           "\xC0\xC1\xC2\xC3\xC4\xC5\xC6\xC7\xC8\xC9\xCA\xCB\xCC\xCD\xCE\xCF"
+                                           "\xD0\xD1\xD2\xD3\xD4\xD5\xD6\xD7\xD8\xD9\xDA\xDB\xDC\xDD\xDE\xDF") ==
+                            std::string::npos &&
+                        !text.empty() && text.find("</s>") == std::string::npos) {
+                        EXPECT_EQ(back, " " + text) << name;  // BOS dropped: the prefix space stays
+                    }
+                }
+            }
+        }
+    }
 }
 
 // ---- streaming detokenization ----------------------------------------------------------------
