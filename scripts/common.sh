@@ -24,11 +24,18 @@ ember_install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# ember_build DIR [cmake args...]: configure once, then build incrementally.
-ember_build() {
+# ember_configure DIR [cmake args...]: configures once; later calls re-use the build.
+ember_configure() {
   local dir="$1"; shift
   if [ ! -f "$dir/build.ninja" ]; then
     cmake -S "$EMBER_ROOT" -B "$dir" -G Ninja "$@" >&2
   fi
-  cmake --build "$dir" -j "$EMBER_JOBS" >&2
+}
+
+# ember_build DIR [target...]: incremental build (everything when no target is named).
+ember_build() {
+  local dir="$1"; shift
+  local targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  cmake --build "$dir" -j "$EMBER_JOBS" "${targets[@]}" >&2
 }
