@@ -1,6 +1,11 @@
 #include "backends/cpu/kernels.h"
 
+#include "backends/cpu/kernels_x86.h"
 #include "core/error.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -32,7 +37,7 @@ CpuFeatures detect_features() {
     return f;
 }
 
-CpuKernels select_kernels() {
+CpuKernels build_kernels(KernelLevel level) {
     CpuKernels k;
     // Scalar references for every format quant/ knows. Types it rejects stay nullptr.
     for (uint32_t id = 0; id < kTypeIdCount; ++id) {
@@ -48,10 +53,42 @@ CpuKernels select_kernels() {
             // Not computable by quant/ (e.g. I32): no kernels.
         }
     }
-    // The SIMD kernel sets go here, chosen from cpu_features(), e.g.
-    //   if (features.avx2 && features.fma && features.f16c) { k.vec_dot[Q4_K] = ...; k.variant = "avx2"; }
     k.variant = "scalar";
+    if (level >= KernelLevel::Avx2) {
+        register_avx2_kernels(k);
+        k.variant = "avx2";
+    }
+    if (level >= KernelLevel::Avx512) {
+        register_avx512_kernels(k, cpu_features().avx512vnni);
+        k.variant = "avx512";
+    }
     return k;
+}
+
+KernelLevel best_supported_level() {
+    if (kernel_level_supported(KernelLevel::Avx512)) return KernelLevel::Avx512;
+    if (kernel_level_supported(KernelLevel::Avx2)) return KernelLevel::Avx2;
+    return KernelLevel::Scalar;
+}
+
+// The level cpu_kernels() uses: the best one, capped by EMBER_CPU_KERNELS.
+KernelLevel chosen_level() {
+    KernelLevel level = best_supported_level();
+    const char* env = std::getenv("EMBER_CPU_KERNELS");
+    if (env == nullptr || *env == '\0') return level;
+    KernelLevel cap = level;
+    if (std::strcmp(env, "scalar") == 0) {
+        cap = KernelLevel::Scalar;
+    } else if (std::strcmp(env, "avx2") == 0) {
+        cap = KernelLevel::Avx2;
+    } else if (std::strcmp(env, "avx512") == 0) {
+        cap = KernelLevel::Avx512;
+    } else {
+        std::fprintf(stderr, "ember: ignoring unknown EMBER_CPU_KERNELS=%s (use scalar, avx2 or avx512)\n", env);
+        return level;
+    }
+    while (cap > KernelLevel::Scalar && !kernel_level_supported(cap)) cap = static_cast<KernelLevel>(static_cast<int>(cap) - 1);
+    return cap < level ? cap : level;
 }
 
 }  // namespace
@@ -74,8 +111,42 @@ const CpuFeatures& cpu_features() {
     return features;
 }
 
+const char* kernel_level_name(KernelLevel level) {
+    switch (level) {
+        case KernelLevel::Scalar: return "scalar";
+        case KernelLevel::Avx2: return "avx2";
+        case KernelLevel::Avx512: return "avx512";
+    }
+    return "?";
+}
+
+bool kernel_level_supported(KernelLevel level) {
+    const CpuFeatures& f = cpu_features();
+    switch (level) {
+        case KernelLevel::Scalar: return true;
+#if defined(__x86_64__)
+        case KernelLevel::Avx2: return f.avx2 && f.fma && f.f16c;
+        case KernelLevel::Avx512: return f.avx2 && f.fma && f.f16c && f.avx512f && f.avx512bw && f.avx512vl;
+#else
+        case KernelLevel::Avx2:
+        case KernelLevel::Avx512: return false;
+#endif
+    }
+    return false;
+}
+
+const CpuKernels& cpu_kernels_for(KernelLevel level) {
+    if (!kernel_level_supported(level)) fail("CPU kernel level {} is not supported on this CPU", kernel_level_name(level));
+    static const CpuKernels scalar = build_kernels(KernelLevel::Scalar);
+    if (level == KernelLevel::Scalar) return scalar;
+    static const CpuKernels avx2 = build_kernels(KernelLevel::Avx2);
+    if (level == KernelLevel::Avx2) return avx2;
+    static const CpuKernels avx512 = build_kernels(KernelLevel::Avx512);
+    return avx512;
+}
+
 const CpuKernels& cpu_kernels() {
-    static const CpuKernels kernels = select_kernels();
+    static const CpuKernels& kernels = cpu_kernels_for(chosen_level());
     return kernels;
 }
 

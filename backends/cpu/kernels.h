@@ -2,9 +2,15 @@
 // the row conversions and dot products it runs. It is filled once, on first use, from
 // what CPUID reports; ops read it and never call quant_traits() on the hot path.
 //
-// Today every entry is the scalar reference from quant/. SIMD kernels (AVX2, AVX-512,
-// NEON) replace entries here when they arrive; each one must match the scalar reference
-// it replaces (bit for bit for conversions, within tolerance for dot products).
+// The table starts from the scalar references of quant/; SIMD kernel sets (AVX2, AVX-512,
+// in kernels_avx2.cpp / kernels_avx512.cpp, compiled with per-file ISA flags) then replace
+// entries when CPUID reports the extensions. Each SIMD kernel matches the scalar reference
+// it replaces: bit for bit for conversions and activation quantization, up to float
+// summation order for dot products.
+//
+// Environment: EMBER_CPU_KERNELS=scalar|avx2|avx512 caps the level cpu_kernels() picks
+// (for testing and comparison). A level above what the CPU supports falls back to the
+// best supported one below it; an unknown value is ignored (with a warning on stderr).
 #pragma once
 
 #include "core/type.h"
@@ -54,7 +60,18 @@ struct CpuKernels {
     }
 };
 
-// The kernel table for this machine, chosen once (thread-safe).
+// The kernel table for this machine, chosen once (thread-safe), honouring EMBER_CPU_KERNELS.
 const CpuKernels& cpu_kernels();
+
+// Kernel sets, lowest first. Each level includes the entries of the levels below it that it
+// does not replace.
+enum class KernelLevel { Scalar, Avx2, Avx512 };
+
+const char* kernel_level_name(KernelLevel level);
+// True when this CPU (and this build) can run `level`.
+bool kernel_level_supported(KernelLevel level);
+// Test hook: the table for exactly `level` (built once per level). Throws ember::Error when
+// the level is not supported here.
+const CpuKernels& cpu_kernels_for(KernelLevel level);
 
 }  // namespace ember::cpu
