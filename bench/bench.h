@@ -1,0 +1,129 @@
+// `ember bench`: prompt-processing (pp) and token-generation (tg) speed, measured the way
+// llama-bench measures it (FORMATS.md §7), with a roofline column that says how close each
+// result is to what this machine's memory bandwidth (tg) or FLOP rate (pp) allows.
+//
+//   ember::bench::Probes probes = ember::bench::run_probes(2);
+//   auto rows = ember::bench::run_bench({.models = {"m.gguf"}, .threads = {2}}, probes);
+//   std::cout << ember::bench::format_markdown(rows);
+//
+// Workload per test (pp512, tg128, pp512+tg128): a fresh Session with n_ctx = n_prompt + n_gen;
+// the prompt is random ids (BOS first when the vocab adds BOS) decoded n_batch at a time; the
+// generation is n_gen one-token decodes starting from BOS. One untimed warm-up, then `reps`
+// timed repetitions, each after clearing the KV cache. ts = 1e9·(n_prompt + n_gen) / t_ns.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ember::bench {
+
+// ---- statistics ------------------------------------------------------------------------
+
+struct Stats {
+    double mean = 0;
+    double stddev = 0;  // sample standard deviation (n - 1); 0 for fewer than two values
+};
+Stats mean_stddev(std::span<const double> values);
+
+// ---- roofline probes ---------------------------------------------------------------------
+
+struct Probes {
+    int threads = 0;
+    double bandwidth_gbs = 0;  // memory read bandwidth, GB/s (1e9 bytes); 0 = not measured
+    double peak_gflops = 0;    // FP32 FMA throughput, GFLOP/s; 0 = not measured
+    std::string flops_kernel;  // "avx2+fma" or "scalar"
+};
+
+// Streaming read of a `bytes`-sized buffer (≫ last-level cache) by `threads` threads, summing
+// 64-bit words; the best of `runs` passes, in GB/s.
+double probe_memory_bandwidth(int threads, size_t bytes = size_t{1} << 30, int runs = 5);
+// Register-blocked FMA loop on every thread (AVX2+FMA when the CPU has it, else scalar);
+// the best of a few runs, in GFLOP/s. `kernel` receives which loop ran.
+double probe_peak_gflops(int threads, std::string* kernel = nullptr);
+// Both probes, `threads` threads each.
+Probes run_probes(int threads, size_t bandwidth_bytes = size_t{1} << 30);
+
+// ---- the benchmark -----------------------------------------------------------------------
+
+struct TestSpec {
+    int n_prompt = 0;
+    int n_gen = 0;
+    std::string name() const;  // "pp512", "tg128", "pp512+tg128"
+};
+
+struct BenchParams {
+    std::vector<std::string> models;         // GGUF files
+    std::vector<int> n_prompt = {512};       // one pp test per value (0: none)
+    std::vector<int> n_gen = {128};          // one tg test per value (0: none)
+    std::vector<TestSpec> pg;                // combined tests
+    int reps = 5;
+    std::vector<int> threads = {0};          // 0: all hardware threads
+    uint32_t n_batch = 2048;
+    std::vector<std::string> backends = {"cpu"};
+    uint32_t seed = 1234;                    // for the random prompt and generation ids
+    // Progress lines for stderr (nullptr: silent).
+    std::function<void(std::string_view line)> progress;
+};
+
+struct BenchResult {
+    std::string model_filename;
+    std::string model_type;  // Model::description(), "llama 1.1B Q4_K - Medium"
+    uint64_t model_size = 0;      // tensor bytes
+    uint64_t model_n_params = 0;
+    std::string backend;     // the backend name as given ("cpu")
+    int n_threads = 0;
+    uint32_t n_batch = 0;
+    int n_prompt = 0;
+    int n_gen = 0;
+    std::string test_time;   // ISO 8601 UTC, when the test started
+    std::vector<uint64_t> samples_ns;
+    std::vector<double> samples_ts;
+    Stats ns;
+    Stats ts;
+    // Model cost, per token: weight bytes a one-token decode reads, and FLOPs a prompt token needs.
+    double bytes_per_token = 0;
+    double flops_per_token = 0;
+    double roofline = 0;     // ideal time / measured time (0..1), 0 when the probes were not run
+    double bandwidth_gbs = 0;
+    double peak_gflops = 0;
+    std::string cpu_kernels;  // the CPU kernel variant ("scalar", "avx2")
+
+    std::string test_name() const { return TestSpec{n_prompt, n_gen}.name(); }
+};
+
+// Runs every test for every model × backend × thread count. Throws ember::Error for an
+// unknown backend, an unreadable model, or bad parameters.
+std::vector<BenchResult> run_bench(const BenchParams& params, const Probes& probes);
+
+// Roofline of one result: (n_prompt · flops_per_token / peak + n_gen · bytes_per_token / bandwidth)
+// divided by the mean measured time. For pp this is flops_per_token · t/s / peak, for tg
+// bytes_per_token · t/s / bandwidth. The peak is scaled by n_threads / probes.threads when a row
+// uses fewer threads than the probe did (bandwidth is not: one core can nearly saturate it).
+// 0 when a needed probe is missing.
+double roofline(const BenchResult& r, const Probes& probes);
+
+// ---- output ------------------------------------------------------------------------------
+
+std::string format_markdown(std::span<const BenchResult> rows);
+std::string format_csv(std::span<const BenchResult> rows);
+std::string format_json(std::span<const BenchResult> rows);   // an array of objects
+std::string format_jsonl(std::span<const BenchResult> rows);  // one object per line
+// "md", "csv", "json", "jsonl"; throws ember::Error for another name.
+std::string format_results(std::string_view format, std::span<const BenchResult> rows);
+
+// ---- synthetic models ----------------------------------------------------------------------
+
+// A synthetic model (model/synth.h) of `shape` and `type`, cached as
+// ${TMPDIR:-/tmp}/ember-synth-SHAPE-TYPE-vN.gguf: reused when it is present and loads,
+// else written there (with progress lines). Returns the path.
+std::string cached_synthetic_model(const std::string& shape, const std::string& type, const std::string& vocab_path,
+                                   const std::function<void(std::string_view line)>& progress = {});
+
+// The first of `candidates` that exists; throws ember::Error naming all of them (for `what`).
+std::string first_existing_path(std::span<const std::string> candidates, std::string_view what);
+
+}  // namespace ember::bench

@@ -1,0 +1,355 @@
+// Synthetic model writer. The GGUF header (records) is encoded by gguf::Writer; the tensor-info
+// records and the data section are written here, one tensor at a time, in the same canonical
+// layout (FORMATS.md §1.5), so the file reads back exactly and peak memory is one tensor.
+#include "model/synth.h"
+
+#include "core/error.h"
+#include "model/gguf.h"
+#include "quant/quant.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <thread>
+#include <unistd.h>
+
+namespace ember {
+
+const std::vector<SynthShape>& synth_shapes() {
+    // name, n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx, rope base, rms eps, tied
+    static const std::vector<SynthShape> kShapes = {
+        // TinyLlama-1.1B: 1.10 B parameters.
+        {"tinyllama-1.1b", 2048, 22, 32, 4, 5632, 32000, 2048, 10000.0f, 1e-5f, false},
+        // A ~0.5B llama (0.53 B parameters): head dim 64, no GQA, Qwen2-0.5B's FFN width.
+        {"llama-0.5b", 1024, 24, 16, 16, 4864, 32000, 2048, 10000.0f, 1e-5f, false},
+        // For tests: rows of 256 and 512, so the K-quant rules apply without the ne0 fallbacks.
+        {"test-tiny", 256, 2, 4, 2, 512, 32000, 512, 10000.0f, 1e-5f, false},
+    };
+    return kShapes;
+}
+
+const SynthShape& synth_shape(std::string_view name) {
+    std::string known;
+    for (const SynthShape& s : synth_shapes()) {
+        if (s.name == name) return s;
+        known += known.empty() ? s.name : ", " + s.name;
+    }
+    fail("unknown synthetic model shape '{}' (known: {})", name, known);
+}
+
+const std::vector<SynthFileType>& synth_file_types() {
+    static const std::vector<SynthFileType> kTypes = {
+        {"F32", 0, Type::F32},      {"F16", 1, Type::F16},       {"Q4_0", 2, Type::Q4_0},
+        {"Q8_0", 7, Type::Q8_0},    {"Q4_K_S", 14, Type::Q4_K},  {"Q4_K_M", 15, Type::Q4_K},
+        {"Q5_K_S", 16, Type::Q5_K}, {"Q5_K_M", 17, Type::Q5_K},  {"Q6_K", 18, Type::Q6_K},
+    };
+    return kTypes;
+}
+
+const SynthFileType& synth_file_type(std::string_view name) {
+    std::string known;
+    for (const SynthFileType& t : synth_file_types()) {
+        if (name.size() == std::strlen(t.name) &&
+            std::equal(name.begin(), name.end(), t.name,
+                       [](char a, char b) { return std::toupper(static_cast<unsigned char>(a)) == b; })) {
+            return t;
+        }
+        known += known.empty() ? std::string(t.name) : std::string(", ") + t.name;
+    }
+    fail("unknown model type '{}' (known: {})", name, known);
+}
+
+bool synth_use_more_bits(uint32_t i, uint32_t n) {
+    return i < n / 8 || i >= 7 * n / 8 || (i >= n / 8 && (i - n / 8) % 3 == 2);
+}
+
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The layer index of "blk.N.…", or -1.
+int layer_of(std::string_view name) {
+    if (name.substr(0, 4) != "blk.") return -1;
+    int n = 0;
+    size_t i = 4;
+    if (i >= name.size() || !std::isdigit(static_cast<unsigned char>(name[i]))) return -1;
+    while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) n = n * 10 + (name[i++] - '0');
+    return n;
+}
+
+}  // namespace
+
+Type synth_tensor_type(const SynthFileType& ft, std::string_view name, uint32_t n_dims, int64_t ne0,
+                       uint32_t n_layer) {
+    // Only 2-D (or larger) "*weight" tensors that are not norms are quantized; the rest is F32.
+    const bool quantize = ends_with(name, "weight") && n_dims >= 2 && !ends_with(name, "_norm.weight");
+    if (!quantize) return Type::F32;
+    Type t = ft.base;
+    if (!is_quantized(t)) return t;  // F32 / F16 files: no per-tensor rules
+
+    const int il = layer_of(name);
+    if (name == "output.weight") {
+        if (ne0 % 256 != 0) {
+            t = Type::Q8_0;
+        } else if (t != Type::Q8_0) {
+            t = Type::Q6_K;
+        }
+    } else if (il >= 0 && (ends_with(name, ".attn_v.weight") || ends_with(name, ".ffn_down.weight"))) {
+        const auto i = static_cast<uint32_t>(il);
+        const bool is_v = ends_with(name, ".attn_v.weight");
+        if ((ft.ftype == 15 || ft.ftype == 17) && synth_use_more_bits(i, n_layer)) {
+            t = Type::Q6_K;
+        } else if (ft.ftype == 14 && (is_v ? i < 4 : i < n_layer / 8)) {
+            t = Type::Q5_K;
+        }
+    }
+
+    // Rows that do not fill whole 256-element super-blocks fall back (§2.3).
+    const bool k_type = t == Type::Q4_K || t == Type::Q5_K || t == Type::Q6_K;
+    if (k_type && ne0 % 256 != 0) {
+        if (ne0 % 32 != 0) return Type::F16;
+        if (t == Type::Q4_K) return Type::Q5_0;
+        if (t == Type::Q5_K) return Type::Q5_1;
+        return Type::Q8_0;
+    }
+    if (ne0 % block_size(t) != 0) return Type::F16;
+    return t;
+}
+
+namespace {
+
+// ---- deterministic random numbers ------------------------------------------------------
+
+uint64_t splitmix64(uint64_t& state) {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// One row of approximately normal values with standard deviation `stddev`: each value is the
+// centred sum of four 16-bit uniforms (Irwin-Hall, variance 1/3 before scaling), cheap and
+// bounded (|x| < 3.47 std), which is all a speed benchmark needs from a weight init.
+void fill_row(float* dst, int64_t n, uint64_t seed, uint64_t tensor, uint64_t row, float stddev) {
+    uint64_t state = seed;
+    state = splitmix64(state) ^ (tensor * 0xD1B54A32D192ED03ull);
+    state = splitmix64(state) ^ (row * 0xABC98388FB8FAC03ull);
+    const float scale = stddev * std::sqrt(3.0f) / 65536.0f;
+    for (int64_t i = 0; i < n; ++i) {
+        const uint64_t r = splitmix64(state);
+        const uint32_t sum = static_cast<uint32_t>(r & 0xFFFF) + static_cast<uint32_t>((r >> 16) & 0xFFFF) +
+                             static_cast<uint32_t>((r >> 32) & 0xFFFF) + static_cast<uint32_t>(r >> 48);
+        dst[i] = (static_cast<float>(sum) - 2.0f * 65535.0f) * scale;
+    }
+}
+
+// ---- the tensor list -------------------------------------------------------------------
+
+struct SynthTensor {
+    std::string name;
+    std::array<int64_t, 4> ne{1, 1, 1, 1};
+    uint32_t n_dims = 1;
+    Type type = Type::F32;
+    size_t nbytes = 0;
+    bool ones = false;  // norms start at 1
+};
+
+std::vector<SynthTensor> tensor_list(const SynthShape& s, const SynthFileType& ft) {
+    const int64_t head_dim = s.n_embd / s.n_head;
+    const int64_t n_embd = s.n_embd, n_q = head_dim * s.n_head, n_kv = head_dim * s.n_head_kv, n_ff = s.n_ff;
+    std::vector<SynthTensor> list;
+    auto add = [&](std::string name, int64_t ne0, int64_t ne1) {
+        SynthTensor t;
+        t.name = std::move(name);
+        t.ne = {ne0, ne1, 1, 1};
+        t.n_dims = ne1 > 0 ? 2 : 1;
+        if (ne1 <= 0) t.ne[1] = 1;
+        t.ones = t.n_dims == 1;
+        t.type = synth_tensor_type(ft, t.name, t.n_dims, ne0, s.n_layer);
+        t.nbytes = row_size(t.type, ne0) * static_cast<size_t>(t.ne[1]);
+        list.push_back(std::move(t));
+    };
+    // Non-block tensors first, then each layer's tensors by name (llama-quantize's output order).
+    add("token_embd.weight", n_embd, s.n_vocab);
+    add("output_norm.weight", n_embd, 0);
+    if (!s.tied_output) add("output.weight", n_embd, s.n_vocab);
+    for (uint32_t il = 0; il < s.n_layer; ++il) {
+        const std::string p = fmt::format("blk.{}.", il);
+        add(p + "attn_k.weight", n_embd, n_kv);
+        add(p + "attn_norm.weight", n_embd, 0);
+        add(p + "attn_output.weight", n_q, n_embd);
+        add(p + "attn_q.weight", n_embd, n_q);
+        add(p + "attn_v.weight", n_embd, n_kv);
+        add(p + "ffn_down.weight", n_ff, n_embd);
+        add(p + "ffn_gate.weight", n_embd, n_ff);
+        add(p + "ffn_norm.weight", n_embd, 0);
+        add(p + "ffn_up.weight", n_embd, n_ff);
+    }
+    return list;
+}
+
+size_t pad(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+template <typename T>
+void append(std::vector<uint8_t>& buf, T v) {
+    const size_t at = buf.size();
+    buf.resize(at + sizeof(T));
+    std::memcpy(buf.data() + at, &v, sizeof(T));
+}
+
+class OutFile {
+public:
+    explicit OutFile(std::string path) : path_(std::move(path)), f_(std::fopen(path_.c_str(), "wb")) {
+        if (f_ == nullptr) fail("{}: cannot create: {}", path_, std::strerror(errno));
+    }
+    ~OutFile() {
+        if (f_ != nullptr) std::fclose(f_);
+    }
+    void write(const void* p, size_t n) {
+        if (n > 0 && std::fwrite(p, 1, n, f_) != n) fail("{}: write failed: {}", path_, std::strerror(errno));
+        written_ += n;
+    }
+    void pad_to(size_t alignment) {
+        static const uint8_t zeros[256] = {};
+        size_t n = pad(written_, alignment) - written_;
+        while (n > 0) {
+            const size_t k = std::min(n, sizeof zeros);
+            write(zeros, k);
+            n -= k;
+        }
+    }
+    void close() {
+        FILE* f = f_;
+        f_ = nullptr;
+        if (std::fclose(f) != 0) fail("{}: write failed: {}", path_, std::strerror(errno));
+    }
+    uint64_t written() const { return written_; }
+
+private:
+    std::string path_;
+    FILE* f_;
+    uint64_t written_ = 0;
+};
+
+}  // namespace
+
+SynthSummary write_synthetic_model(const std::string& path, const SynthParams& params) {
+    const SynthShape& shape = synth_shape(params.shape);
+    const SynthFileType& ft = synth_file_type(params.type);
+    if (params.vocab_path.empty()) fail("synthetic model: no vocabulary file given");
+    const gguf::File vocab = gguf::File::open(params.vocab_path);
+    {
+        const gguf::Value* tokens = vocab.get_array_opt("tokenizer.ggml.tokens", gguf::ValueType::STRING);
+        if (tokens == nullptr) fail("{}: no tokenizer.ggml.tokens: not a vocabulary file", params.vocab_path);
+        if (tokens->array_size() != shape.n_vocab) {
+            fail("{}: the vocabulary has {} tokens, but shape {} needs {}", params.vocab_path, tokens->array_size(),
+                 shape.name, shape.n_vocab);
+        }
+    }
+
+    // ---- header: metadata records through gguf::Writer --------------------------------------
+    gguf::Writer w(3);
+    w.add("general.architecture", gguf::Value::string("llama"));
+    w.add("general.name", gguf::Value::string("synthetic " + shape.name));
+    w.add("general.file_type", gguf::Value::u32(ft.ftype));
+    w.add("general.quantization_version", gguf::Value::u32(2));
+    w.add("llama.vocab_size", gguf::Value::u32(shape.n_vocab));
+    w.add("llama.context_length", gguf::Value::u32(shape.n_ctx));
+    w.add("llama.embedding_length", gguf::Value::u32(shape.n_embd));
+    w.add("llama.block_count", gguf::Value::u32(shape.n_layer));
+    w.add("llama.feed_forward_length", gguf::Value::u32(shape.n_ff));
+    w.add("llama.attention.head_count", gguf::Value::u32(shape.n_head));
+    w.add("llama.attention.head_count_kv", gguf::Value::u32(shape.n_head_kv));
+    w.add("llama.attention.layer_norm_rms_epsilon", gguf::Value::f32(shape.rms_eps));
+    w.add("llama.rope.dimension_count", gguf::Value::u32(shape.n_embd / shape.n_head));
+    w.add("llama.rope.freq_base", gguf::Value::f32(shape.rope_freq_base));
+    for (const gguf::KeyValue& kv : vocab.metadata()) {
+        if (kv.key.starts_with("tokenizer.")) w.add(kv.key, kv.value);
+    }
+    std::vector<uint8_t> header = w.to_bytes();  // no tensors: ends after the last record
+
+    const std::vector<SynthTensor> tensors = tensor_list(shape, ft);
+    const size_t alignment = w.alignment();
+    const int64_t n_tensors = static_cast<int64_t>(tensors.size());
+    std::memcpy(header.data() + 8, &n_tensors, sizeof n_tensors);  // tensor count follows magic + version
+    uint64_t offset = 0, data_bytes = 0;
+    SynthSummary summary;
+    for (const SynthTensor& t : tensors) {
+        append<uint64_t>(header, t.name.size());
+        header.insert(header.end(), t.name.begin(), t.name.end());
+        append<uint32_t>(header, t.n_dims);
+        for (uint32_t d = 0; d < t.n_dims; ++d) append<int64_t>(header, t.ne[d]);
+        append<uint32_t>(header, static_cast<uint32_t>(t.type));
+        append<uint64_t>(header, offset);
+        offset += pad(t.nbytes, alignment);
+        data_bytes += t.nbytes;
+        summary.n_params += static_cast<uint64_t>(t.ne[0] * t.ne[1]);
+    }
+    summary.n_tensors = tensors.size();
+
+    // ---- data: one tensor at a time ------------------------------------------------------
+    const std::string tmp = fmt::format("{}.tmp{}", path, static_cast<long>(::getpid()));
+    try {
+        OutFile out(tmp);
+        out.write(header.data(), header.size());
+        out.pad_to(alignment);
+        const int n_threads = params.n_threads > 0 ? params.n_threads
+                                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        uint64_t bytes_done = 0;
+        std::vector<uint8_t> data;
+        for (size_t ti = 0; ti < tensors.size(); ++ti) {
+            const SynthTensor& t = tensors[ti];
+            data.assign(t.nbytes, 0);  // reuses the largest allocation so far
+            const int64_t ne0 = t.ne[0], n_rows = t.ne[1];
+            const size_t row_bytes = row_size(t.type, ne0);
+            const quant::FromFloatFn from_float =
+                t.type == Type::F32 ? nullptr : quant::quant_traits(t.type).from_float;
+            if (t.type != Type::F32 && from_float == nullptr) fail("synthetic model: no quantizer for {}", type_name(t.type));
+#pragma omp parallel num_threads(n_threads) if (n_rows > 1)
+            {
+                std::vector<float> row(static_cast<size_t>(ne0));
+#pragma omp for schedule(dynamic, 16)
+                for (int64_t r = 0; r < n_rows; ++r) {
+                    if (t.ones) {
+                        std::fill(row.begin(), row.end(), 1.0f);
+                    } else {
+                        fill_row(row.data(), ne0, params.seed, ti, static_cast<uint64_t>(r), 0.02f);
+                    }
+                    uint8_t* dst = data.data() + static_cast<size_t>(r) * row_bytes;
+                    if (from_float == nullptr) {
+                        std::memcpy(dst, row.data(), row_bytes);
+                    } else {
+                        from_float(row.data(), dst, ne0);
+                    }
+                }
+            }
+            out.write(data.data(), data.size());
+            out.pad_to(alignment);
+            bytes_done += t.nbytes;
+            if (params.progress) params.progress(ti + 1, tensors.size(), bytes_done, data_bytes, t.name);
+        }
+        summary.file_bytes = out.written();
+        out.close();
+        std::error_code ec;
+        std::filesystem::rename(tmp, path, ec);
+        if (ec) fail("{}: cannot rename {} into place: {}", path, tmp, ec.message());
+    } catch (...) {
+        std::error_code ec;
+        std::filesystem::remove(tmp, ec);
+        throw;
+    }
+    return summary;
+}
+
+}  // namespace ember

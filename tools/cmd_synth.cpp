@@ -1,0 +1,67 @@
+// `ember synth`: writes a random-weight llama GGUF of a named shape (model/synth.h).
+#include "bench/bench.h"
+#include "core/error.h"
+#include "model/synth.h"
+#include "tools/commands.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+namespace {
+
+struct SynthOptions {
+    std::string out;
+    std::string shape = "tinyllama-1.1b";
+    std::string type = "Q4_K_M";
+    uint64_t seed = 42;
+    std::string vocab;
+    int threads = 0;
+};
+
+int run(const SynthOptions& o) {
+    std::string vocab = o.vocab;
+    if (vocab.empty()) {
+        const std::string candidates[] = {EMBER_SYNTH_VOCAB_INSTALLED, EMBER_SYNTH_VOCAB_SOURCE};
+        vocab = ember::bench::first_existing_path(candidates, "the Llama SPM vocabulary (llama-spm.gguf)");
+    }
+    ember::SynthParams p;
+    p.shape = o.shape;
+    p.type = o.type;
+    p.seed = o.seed;
+    p.vocab_path = vocab;
+    p.n_threads = o.threads;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    p.progress = [&](size_t done, size_t total, uint64_t bytes_done, uint64_t bytes_total, std::string_view name) {
+        fmt::print(stderr, "\r[{:4}/{:4}] {:5.1f}% {:6.1f} s  {:<32}", done, total,
+                   bytes_total ? 100.0 * static_cast<double>(bytes_done) / static_cast<double>(bytes_total) : 100.0,
+                   elapsed(), name);
+        std::fflush(stderr);
+    };
+    const ember::SynthSummary s = ember::write_synthetic_model(o.out, p);
+    fmt::print(stderr, "\nwrote {}: {} {}, {} tensors, {} parameters, {:.2f} MiB, {:.1f} s\n", o.out, o.shape,
+               ember::synth_file_type(o.type).name, s.n_tensors, s.n_params,
+               static_cast<double>(s.file_bytes) / (1024.0 * 1024.0), elapsed());
+    return 0;
+}
+
+ember::cli::Run setup(CLI::App& cmd) {
+    auto o = std::make_shared<SynthOptions>();
+    std::string shapes, types;
+    for (const auto& s : ember::synth_shapes()) shapes += (shapes.empty() ? "" : ", ") + s.name;
+    for (const auto& t : ember::synth_file_types()) types += (types.empty() ? "" : ", ") + std::string(t.name);
+    cmd.add_option("out", o->out, "output GGUF file")->required();
+    cmd.add_option("--shape", o->shape, "model shape: " + shapes)->capture_default_str();
+    cmd.add_option("--type", o->type, "file type: " + types)->capture_default_str();
+    cmd.add_option("--seed", o->seed, "random seed for the weights")->capture_default_str();
+    cmd.add_option("--vocab", o->vocab, "vocab-only GGUF to copy the tokenizer from (default: the bundled Llama SPM vocab)");
+    cmd.add_option("-t,--threads", o->threads, "quantization threads (0: all cores)");
+    return [o] { return run(*o); };
+}
+
+}  // namespace
+
+EMBER_CLI_COMMAND(synth, "Write a random-weight llama model of a named shape (for benchmarks and tests)", setup);
