@@ -23,7 +23,7 @@
 namespace ember::bench {
 
 // Bump when synthetic models change, so that stale cached files are not reused.
-constexpr int kSynthCacheVersion = 1;
+constexpr int kSynthCacheVersion = 2;
 
 Stats mean_stddev(std::span<const double> values) {
     Stats s;

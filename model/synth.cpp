@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <thread>
 #include <unistd.h>
@@ -151,6 +152,65 @@ void fill_row(float* dst, int64_t n, uint64_t seed, uint64_t tensor, uint64_t ro
         const uint32_t sum = static_cast<uint32_t>(r & 0xFFFF) + static_cast<uint32_t>((r >> 16) & 0xFFFF) +
                              static_cast<uint32_t>((r >> 32) & 0xFFFF) + static_cast<uint32_t>(r >> 48);
         dst[i] = (static_cast<float>(sum) - 2.0f * 65535.0f) * scale;
+    }
+}
+
+// ---- block pools ------------------------------------------------------------------------
+//
+// Quantizing every row of a 1.1B model with the reference quantizers costs ~100 ns per weight
+// for the K-quants (two minutes of CPU). Instead, each quantized type gets a pool of random
+// weights quantized once by the reference quantizer (1/16 of the model, at most 2^24 weights:
+// 65536 blocks of Q4_K, 524288 of Q8_0), and every block of every tensor is a pool block picked by a seeded random index.
+// Each block is a genuine reference-quantized block of random data; tensors share no rows.
+// SynthParams::exact quantizes every row instead.
+
+constexpr int64_t kPoolRow = 4096;                  // the pool is quantized in rows of 4096 weights
+constexpr int64_t kMaxPoolElements = int64_t{1} << 24;
+
+// A sixteenth of the model, between 2^16 and 2^24 weights: small models stay cheap to write.
+int64_t pool_elements(uint64_t n_params) {
+    const int64_t want = static_cast<int64_t>(std::min<uint64_t>(n_params / 16, kMaxPoolElements));
+    return std::max<int64_t>(int64_t{1} << 16, want / kPoolRow * kPoolRow);
+}
+
+struct BlockPool {
+    std::vector<uint8_t> bytes;
+    size_t block_bytes = 0;
+    int64_t n_blocks = 0;
+};
+
+BlockPool make_pool(Type type, int64_t n_elements, uint64_t seed, int n_threads) {
+    BlockPool pool;
+    const int64_t bs = block_size(type);
+    pool.block_bytes = type_size(type);
+    pool.n_blocks = n_elements / bs;
+    pool.bytes.resize(static_cast<size_t>(pool.n_blocks) * pool.block_bytes);
+    const quant::FromFloatFn from_float = quant::quant_traits(type).from_float;
+    constexpr int64_t kRow = kPoolRow;
+    const int64_t n_rows = n_elements / kRow;
+    const size_t row_bytes = row_size(type, kRow);
+#pragma omp parallel num_threads(n_threads)
+    {
+        std::vector<float> row(kRow);
+#pragma omp for schedule(dynamic, 8)
+        for (int64_t r = 0; r < n_rows; ++r) {
+            fill_row(row.data(), kRow, seed, 0xB10C'0000ull + static_cast<uint32_t>(type), static_cast<uint64_t>(r), 0.02f);
+            from_float(row.data(), pool.bytes.data() + static_cast<size_t>(r) * row_bytes, kRow);
+        }
+    }
+    return pool;
+}
+
+// Fills one row of `n_blocks` blocks from the pool, in a random order determined by the arguments.
+void fill_row_from_pool(uint8_t* dst, int64_t n_blocks, const BlockPool& pool, uint64_t seed, uint64_t tensor,
+                        uint64_t row) {
+    uint64_t state = seed ^ 0x5EED'B10Cull;
+    state = splitmix64(state) ^ (tensor * 0xD1B54A32D192ED03ull);
+    state = splitmix64(state) ^ (row * 0xABC98388FB8FAC03ull);
+    for (int64_t b = 0; b < n_blocks; ++b) {
+        const uint64_t pick = splitmix64(state) % static_cast<uint64_t>(pool.n_blocks);
+        std::memcpy(dst + static_cast<size_t>(b) * pool.block_bytes, pool.bytes.data() + pick * pool.block_bytes,
+                    pool.block_bytes);
     }
 }
 
@@ -308,6 +368,7 @@ SynthSummary write_synthetic_model(const std::string& path, const SynthParams& p
                                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
         uint64_t bytes_done = 0;
         std::vector<uint8_t> data;
+        std::map<Type, BlockPool> pools;  // built on first use of each quantized type
         for (size_t ti = 0; ti < tensors.size(); ++ti) {
             const SynthTensor& t = tensors[ti];
             data.assign(t.nbytes, 0);  // reuses the largest allocation so far
@@ -316,17 +377,27 @@ SynthSummary write_synthetic_model(const std::string& path, const SynthParams& p
             const quant::FromFloatFn from_float =
                 t.type == Type::F32 ? nullptr : quant::quant_traits(t.type).from_float;
             if (t.type != Type::F32 && from_float == nullptr) fail("synthetic model: no quantizer for {}", type_name(t.type));
+            const BlockPool* pool = nullptr;
+            if (!params.exact && !t.ones && is_quantized(t.type)) {
+                auto it = pools.find(t.type);
+                if (it == pools.end()) it = pools.emplace(t.type, make_pool(t.type, pool_elements(summary.n_params), params.seed, n_threads)).first;
+                pool = &it->second;
+            }
 #pragma omp parallel num_threads(n_threads) if (n_rows > 1)
             {
-                std::vector<float> row(static_cast<size_t>(ne0));
+                std::vector<float> row(pool ? 0 : static_cast<size_t>(ne0));
 #pragma omp for schedule(dynamic, 16)
                 for (int64_t r = 0; r < n_rows; ++r) {
+                    uint8_t* dst = data.data() + static_cast<size_t>(r) * row_bytes;
+                    if (pool != nullptr) {
+                        fill_row_from_pool(dst, ne0 / block_size(t.type), *pool, params.seed, ti, static_cast<uint64_t>(r));
+                        continue;
+                    }
                     if (t.ones) {
                         std::fill(row.begin(), row.end(), 1.0f);
                     } else {
                         fill_row(row.data(), ne0, params.seed, ti, static_cast<uint64_t>(r), 0.02f);
                     }
-                    uint8_t* dst = data.data() + static_cast<size_t>(r) * row_bytes;
                     if (from_float == nullptr) {
                         std::memcpy(dst, row.data(), row_bytes);
                     } else {

@@ -8,7 +8,9 @@
 //
 // The vocabulary (tokenizer.* keys) is copied from a vocab-only GGUF: the 32000-token Llama SPM
 // vocab that ships in models/vocab. Weights are deterministic in the seed (independent of the
-// thread count), so the same parameters always give the same bytes.
+// thread count), so the same parameters always give the same bytes. Unquantized weights are
+// approximately normal with std 0.02, norms are 1; quantized tensors are made of blocks of such
+// weights quantized by the reference quantizers (see SynthParams::exact).
 #pragma once
 
 #include "core/type.h"
@@ -65,6 +67,10 @@ struct SynthParams {
     uint64_t seed = 42;
     std::string vocab_path;  // a vocab-only GGUF with n_vocab tokens (models/vocab/llama-spm.gguf)
     int n_threads = 0;       // 0: all hardware threads
+    // false (default): quantized blocks are drawn at random from a per-type pool of 2^24
+    // reference-quantized random weights (seconds for a 1.1B model); true: every row is
+    // generated and quantized with the reference quantizer (minutes for a 1.1B model).
+    bool exact = false;
     // Called after each tensor is written: tensors done / total, bytes done / total, the name.
     std::function<void(size_t done, size_t total, uint64_t bytes_done, uint64_t bytes_total, std::string_view name)>
         progress;

@@ -19,6 +19,7 @@ struct SynthOptions {
     uint64_t seed = 42;
     std::string vocab;
     int threads = 0;
+    bool exact = false;
 };
 
 int run(const SynthOptions& o) {
@@ -33,6 +34,7 @@ int run(const SynthOptions& o) {
     p.seed = o.seed;
     p.vocab_path = vocab;
     p.n_threads = o.threads;
+    p.exact = o.exact;
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     p.progress = [&](size_t done, size_t total, uint64_t bytes_done, uint64_t bytes_total, std::string_view name) {
@@ -59,6 +61,7 @@ ember::cli::Run setup(CLI::App& cmd) {
     cmd.add_option("--seed", o->seed, "random seed for the weights")->capture_default_str();
     cmd.add_option("--vocab", o->vocab, "vocab-only GGUF to copy the tokenizer from (default: the bundled Llama SPM vocab)");
     cmd.add_option("-t,--threads", o->threads, "quantization threads (0: all cores)");
+    cmd.add_flag("--exact", o->exact, "quantize every row (slow) instead of drawing blocks from a quantized pool");
     return [o] { return run(*o); };
 }
 
