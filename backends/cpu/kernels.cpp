@@ -122,6 +122,7 @@ const char* kernel_level_name(KernelLevel level) {
 
 bool kernel_level_supported(KernelLevel level) {
     const CpuFeatures& f = cpu_features();
+    (void)f;  // unused where no SIMD level is built
     switch (level) {
         case KernelLevel::Scalar: return true;
 #if defined(__x86_64__)

@@ -12,8 +12,8 @@ namespace ember::cpu {
 void register_avx2_kernels(CpuKernels& k);
 
 // Replaces table entries with AVX-512 kernels (run after register_avx2_kernels). Needs
-// avx512f && avx512bw && avx512vl (plus avx2/fma/f16c); the integer dot products are only
-// replaced when `vnni` is true (AVX512_VNNI), otherwise the AVX2 ones stay.
+// avx512f && avx512bw && avx512vl (plus avx2/fma/f16c). The Q8_0 and Q4_0 dots (vpdpbusd)
+// are only replaced when `vnni` is true (AVX512_VNNI); otherwise the AVX2 ones stay.
 void register_avx512_kernels(CpuKernels& k, bool vnni);
 
 }  // namespace ember::cpu
