@@ -203,7 +203,6 @@ void Vocab::load_tokens(const gguf::File& file) {
     }
 
     // Empty texts become "[EMPTY_<id>]", as in the reference.
-    std::vector<std::string> empty_names;
     size_t total = 0;
     for (size_t i = 0; i < n; ++i) {
         const auto& s = std::get<std::string>(list->array[i]);
