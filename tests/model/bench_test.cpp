@@ -37,7 +37,7 @@ TEST(BenchStats, TestNames) {
 
 TEST(BenchStats, RooflineArithmetic) {
     BenchResult r;
-    Probes p{.threads = 1, .bandwidth_gbs = 32, .peak_gflops = 100};
+    Probes p{.threads = 1, .bandwidth_gbs = 32, .peak_gflops = 100, .flops_kernel = "test"};
     r.n_gen = 128;
     r.bytes_per_token = 0.64e9;
     r.ts.mean = 25;  // 25 t/s · 0.64 GB = 16 GB/s of 32
@@ -181,7 +181,9 @@ TEST_F(BenchOnTinyModel, RowsHaveTheWorkloadAndPositiveSpeeds) {
             EXPECT_GT(r.bytes_per_token, 0);
             EXPECT_LT(r.bytes_per_token, static_cast<double>(r.model_size));  // token_embd is only gathered
         }
-        if (r.n_prompt > 0) EXPECT_GT(r.flops_per_token, 2.0 * 8'000'000);
+        if (r.n_prompt > 0) {
+            EXPECT_GT(r.flops_per_token, 2.0 * 8'000'000);
+        }
     }
 
     const std::string md = format_markdown(rows);
