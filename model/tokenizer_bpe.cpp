@@ -6,6 +6,7 @@
 // symbol is emitted as its token; a symbol that is not a token falls back to its single bytes
 // that are tokens (the others are dropped, as in the reference). O(n log n) per chunk.
 #include "core/error.h"
+#include "model/merge_symbol.h"
 #include "model/unicode.h"
 #include "model/vocab.h"
 
@@ -15,13 +16,7 @@ namespace ember {
 
 namespace {
 
-struct Symbol {
-    int32_t prev;
-    int32_t next;
-    uint32_t offset;  // into the mapped word; a symbol's text is always contiguous
-    uint32_t n;       // bytes; 0 once merged into its left neighbour
-    int32_t id;       // the token with this text, or kNoToken
-};
+using Symbol = detail::MergeSymbol;
 
 struct Bigram {
     int32_t rank;

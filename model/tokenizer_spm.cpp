@@ -9,6 +9,7 @@
 // can cross the start of a word, so each word is merged on its own with a small queue: the
 // same result, much faster on long text.
 #include "core/error.h"
+#include "model/merge_symbol.h"
 #include "model/unicode.h"
 #include "model/vocab.h"
 
@@ -18,13 +19,7 @@ namespace ember {
 
 namespace {
 
-struct Symbol {
-    int32_t prev;
-    int32_t next;
-    uint32_t offset;  // into the escaped text; a symbol's text is always contiguous
-    uint32_t n;       // bytes; 0 once merged into its left neighbour
-    int32_t id;       // the token with this text, or kNoToken
-};
+using Symbol = detail::MergeSymbol;
 
 struct Bigram {
     float score;
