@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <span>
@@ -166,6 +167,15 @@ public:
     std::vector<uint8_t> to_bytes() const;
     void write(const std::string& path) const;
 
+    // Streaming, for files larger than memory (see StreamWriter): declares a tensor whose data
+    // is written later. A writer with declared tensors cannot to_bytes() or write().
+    void declare_tensor(std::string name, Type type, std::span<const int64_t> ne);
+    // Everything before the first tensor's data: the records, the tensor infos and (when there
+    // are tensors) the padding to the alignment.
+    std::vector<uint8_t> header_bytes() const;
+    // The tensors added or declared so far, in file order (nbytes set, data as given).
+    std::vector<TensorInfo> tensor_infos() const;
+
     // A writer that reproduces `file` exactly (metadata, tensor order, data). The tensor data
     // is referenced, not copied: `file` must outlive the writer's use.
     static Writer copy_of(const File& file);
@@ -174,13 +184,49 @@ private:
     struct PendingTensor {
         TensorInfo info;
         const void* data;
+        bool declared = false;  // data comes later, through a StreamWriter
     };
+    TensorInfo checked_tensor_info(std::string name, Type type, std::span<const int64_t> ne) const;
     uint32_t version_;
     size_t alignment_ = kDefaultAlignment;
     std::vector<KeyValue> kv_;
     std::vector<PendingTensor> tensors_;
     std::unordered_set<std::string> keys_;          // for the duplicate checks
     std::unordered_set<std::string> tensor_names_;
+};
+
+// Writes a GGUF file tensor by tensor, so that memory stays near one tensor's size:
+//
+//   gguf::Writer w;  w.add(...);  w.declare_tensor("a.weight", Type::Q8_0, ne);  ...
+//   gguf::StreamWriter out(w, "model.gguf");
+//   out.write_tensor(bytes_of_a);  ...             // in declaration order, exact sizes
+//   out.finish();                                  // renames the finished file into place
+//
+// The bytes go to "PATH.tmpPID" until finish(), so no reader sees a half-written file; a
+// StreamWriter destroyed before finish() (an exception) removes its temporary file.
+class StreamWriter {
+public:
+    StreamWriter(const Writer& writer, std::string path);
+    ~StreamWriter();
+    StreamWriter(const StreamWriter&) = delete;
+    StreamWriter& operator=(const StreamWriter&) = delete;
+
+    // The next tensor's data; its size must be the declared tensor's byte size.
+    void write_tensor(std::span<const uint8_t> data);
+    // Checks that every tensor was written, closes and renames. Returns the file's size in bytes.
+    uint64_t finish();
+
+private:
+    void write_bytes(const void* p, size_t n);
+    void pad_to_alignment();
+
+    std::string path_;
+    std::string tmp_;
+    std::FILE* f_ = nullptr;
+    size_t alignment_;
+    std::vector<TensorInfo> tensors_;
+    size_t next_ = 0;
+    uint64_t written_ = 0;
 };
 
 // Exact conversions between an F32's bits and the double a Value holds (NaN payloads kept).

@@ -209,7 +209,7 @@ void Writer::add(std::string key, Value value) {
     kv_.push_back({std::move(key), std::move(value)});
 }
 
-void Writer::add_tensor(std::string name, Type type, std::span<const int64_t> ne, const void* data, size_t nbytes) {
+TensorInfo Writer::checked_tensor_info(std::string name, Type type, std::span<const int64_t> ne) const {
     if (name.empty() || name.size() > kMaxNameBytes || name.find('\0') != std::string::npos) {
         fail("GGUF writer: invalid tensor name '{}' (must be 1 to {} bytes, without NUL)", name, kMaxNameBytes);
     }
@@ -237,6 +237,14 @@ void Writer::add_tensor(std::string name, Type type, std::span<const int64_t> ne
         if (d > 0) overflow = overflow || __builtin_mul_overflow(expected, static_cast<uint64_t>(info.ne[d]), &expected);
     }
     if (overflow) fail("GGUF writer: tensor '{}': size overflows", info.name);
+    info.nbytes = static_cast<size_t>(expected);
+    return info;
+}
+
+void Writer::add_tensor(std::string name, Type type, std::span<const int64_t> ne, const void* data, size_t nbytes) {
+    TensorInfo info = checked_tensor_info(std::move(name), type, ne);
+    const TypeTraits& tr = type_traits(type);
+    const uint64_t expected = info.nbytes;
     if (expected != nbytes) {
         fail("GGUF writer: tensor '{}' is {} bytes as {} {}x{}x{}x{}, but {} bytes were given", info.name, expected,
              tr.name, info.ne[0], info.ne[1], info.ne[2], info.ne[3], nbytes);
@@ -247,12 +255,21 @@ void Writer::add_tensor(std::string name, Type type, std::span<const int64_t> ne
     tensors_.push_back({std::move(info), data});
 }
 
-std::vector<uint8_t> Writer::to_bytes() const {
-    std::vector<uint8_t> buf;
-    size_t data_bytes = 0;
-    for (const PendingTensor& t : tensors_) data_bytes += pad(t.info.nbytes, alignment_);
-    buf.reserve(data_bytes + 4096);
+void Writer::declare_tensor(std::string name, Type type, std::span<const int64_t> ne) {
+    TensorInfo info = checked_tensor_info(std::move(name), type, ne);
+    tensor_names_.insert(info.name);
+    tensors_.push_back({std::move(info), nullptr, /*declared=*/true});
+}
 
+std::vector<TensorInfo> Writer::tensor_infos() const {
+    std::vector<TensorInfo> infos;
+    infos.reserve(tensors_.size());
+    for (const PendingTensor& t : tensors_) infos.push_back(t.info);
+    return infos;
+}
+
+std::vector<uint8_t> Writer::header_bytes() const {
+    std::vector<uint8_t> buf;
     Out out(buf);
     out.put<uint32_t>(0x46554747u);  // "GGUF"
     out.put<uint32_t>(version_);
@@ -271,9 +288,20 @@ std::vector<uint8_t> Writer::to_bytes() const {
         out.put<uint64_t>(offset);
         offset += pad(t.info.nbytes, alignment_);
     }
-    if (tensors_.empty()) return buf;  // no data section, no padding
+    if (!tensors_.empty()) out.pad_to(alignment_);  // a file without tensors ends after its records
+    return buf;
+}
 
-    out.pad_to(alignment_);
+std::vector<uint8_t> Writer::to_bytes() const {
+    size_t data_bytes = 0;
+    for (const PendingTensor& t : tensors_) {
+        if (t.declared) fail("GGUF writer: tensor '{}' was declared for streaming: write it with a StreamWriter", t.info.name);
+        data_bytes += pad(t.info.nbytes, alignment_);
+    }
+    std::vector<uint8_t> buf = header_bytes();
+    if (tensors_.empty()) return buf;  // no data section, no padding
+    buf.reserve(buf.size() + data_bytes);
+    Out out(buf);
     for (const PendingTensor& t : tensors_) {
         if (t.info.nbytes > 0) out.put_bytes(t.data, t.info.nbytes);
         out.pad_to(alignment_);

@@ -14,20 +14,23 @@ double negative_log_likelihood(std::span<const float> logits, int32_t target) {
     return std::log(sum) - (static_cast<double>(logits[static_cast<size_t>(target)]) - max);
 }
 
-PerplexityResult perplexity(Session& session, std::string_view text, uint32_t n_ctx,
-                            const std::function<void(size_t, double)>& on_chunk) {
+std::vector<int32_t> perplexity_tokens(const Session& session, std::string_view text, uint32_t n_ctx) {
     if (n_ctx < 4) fail("perplexity needs a context of at least 4 tokens, not {}", n_ctx);
-    if (n_ctx > session.n_ctx()) fail("perplexity context {} exceeds the session's {}", n_ctx, session.n_ctx());
-    const std::vector<int32_t> tokens = session.tokenize(text, /*add_special=*/true);
+    std::vector<int32_t> tokens = session.tokenize(text, /*add_special=*/true);
     const size_t n_chunks = tokens.size() / n_ctx;
     if (n_chunks == 0) {
         fail("the text is {} tokens, fewer than one chunk of {}: use a longer text or a smaller -c", tokens.size(), n_ctx);
     }
-    const int32_t bos = session.model().vocab().bos();
+    tokens.resize(n_chunks * n_ctx);
+    return tokens;
+}
 
-    PerplexityResult r;
-    r.n_chunks = n_chunks;
-    double nll = 0, nll2 = 0;
+void evaluate_chunks(Session& session, std::span<const int32_t> tokens, uint32_t n_ctx, const ScoredTokenFn& visit,
+                     const std::function<void(size_t chunk)>& chunk_done) {
+    if (n_ctx < 4) fail("perplexity needs a context of at least 4 tokens, not {}", n_ctx);
+    if (n_ctx > session.n_ctx()) fail("perplexity context {} exceeds the session's {}", n_ctx, session.n_ctx());
+    const size_t n_chunks = tokens.size() / n_ctx;
+    const int32_t bos = session.model().vocab().bos();
     const size_t first = n_ctx / 2;
     std::vector<int32_t> chunk(n_ctx);
     for (size_t c = 0; c < n_chunks; ++c) {
@@ -35,15 +38,30 @@ PerplexityResult perplexity(Session& session, std::string_view text, uint32_t n_
         chunk[0] = bos;
         session.clear();
         session.decode(chunk, /*all_logits=*/true);
-        for (size_t i = first; i + 1 < n_ctx; ++i) {
-            const double v = negative_log_likelihood(session.logits(i), chunk[i + 1]);
+        for (size_t i = first; i + 1 < n_ctx; ++i) visit(c, i, session.logits(i), chunk[i + 1]);
+        if (chunk_done) chunk_done(c);
+    }
+}
+
+PerplexityResult perplexity(Session& session, std::string_view text, uint32_t n_ctx,
+                            const std::function<void(size_t, double)>& on_chunk) {
+    if (n_ctx > session.n_ctx()) fail("perplexity context {} exceeds the session's {}", n_ctx, session.n_ctx());
+    const std::vector<int32_t> tokens = perplexity_tokens(session, text, n_ctx);
+    PerplexityResult r;
+    r.n_chunks = tokens.size() / n_ctx;
+    double nll = 0, nll2 = 0;
+    evaluate_chunks(
+        session, tokens, n_ctx,
+        [&](size_t, size_t, std::span<const float> logits, int32_t next) {
+            const double v = negative_log_likelihood(logits, next);
             nll += v;
             nll2 += v * v;
             ++r.n_scored;
-        }
-        r.running.push_back(std::exp(nll / static_cast<double>(r.n_scored)));
-        if (on_chunk) on_chunk(c, r.running.back());
-    }
+        },
+        [&](size_t c) {
+            r.running.push_back(std::exp(nll / static_cast<double>(r.n_scored)));
+            if (on_chunk) on_chunk(c, r.running.back());
+        });
     const auto n = static_cast<double>(r.n_scored);
     const double mean = nll / n;
     r.ppl = std::exp(mean);

@@ -47,85 +47,17 @@ const SynthShape& synth_shape(std::string_view name) {
     fail("unknown synthetic model shape '{}' (known: {})", name, known);
 }
 
-const std::vector<SynthFileType>& synth_file_types() {
-    static const std::vector<SynthFileType> kTypes = {
-        {"F32", 0, Type::F32},      {"F16", 1, Type::F16},       {"Q4_0", 2, Type::Q4_0},
-        {"Q8_0", 7, Type::Q8_0},    {"Q4_K_S", 14, Type::Q4_K},  {"Q4_K_M", 15, Type::Q4_K},
-        {"Q5_K_S", 16, Type::Q5_K}, {"Q5_K_M", 17, Type::Q5_K},  {"Q6_K", 18, Type::Q6_K},
-    };
-    return kTypes;
-}
-
-const SynthFileType& synth_file_type(std::string_view name) {
-    std::string known;
-    for (const SynthFileType& t : synth_file_types()) {
-        if (name.size() == std::strlen(t.name) &&
-            std::equal(name.begin(), name.end(), t.name,
-                       [](char a, char b) { return std::toupper(static_cast<unsigned char>(a)) == b; })) {
-            return t;
-        }
-        known += known.empty() ? std::string(t.name) : std::string(", ") + t.name;
-    }
-    fail("unknown model type '{}' (known: {})", name, known);
-}
-
-bool synth_use_more_bits(uint32_t i, uint32_t n) {
-    return i < n / 8 || i >= 7 * n / 8 || (i >= n / 8 && (i - n / 8) % 3 == 2);
-}
-
-namespace {
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// The layer index of "blk.N.…", or -1.
-int layer_of(std::string_view name) {
-    if (name.substr(0, 4) != "blk.") return -1;
-    int n = 0;
-    size_t i = 4;
-    if (i >= name.size() || !std::isdigit(static_cast<unsigned char>(name[i]))) return -1;
-    while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) n = n * 10 + (name[i++] - '0');
-    return n;
-}
-
-}  // namespace
-
 Type synth_tensor_type(const SynthFileType& ft, std::string_view name, uint32_t n_dims, int64_t ne0,
-                       uint32_t n_layer) {
-    // Only 2-D (or larger) "*weight" tensors that are not norms are quantized; the rest is F32.
-    const bool quantize = ends_with(name, "weight") && n_dims >= 2 && !ends_with(name, "_norm.weight");
-    if (!quantize) return Type::F32;
-    Type t = ft.base;
-    if (!is_quantized(t)) return t;  // F32 / F16 files: no per-tensor rules
-
-    const int il = layer_of(name);
-    if (name == "output.weight") {
-        if (ne0 % 256 != 0) {
-            t = Type::Q8_0;
-        } else if (t != Type::Q8_0) {
-            t = Type::Q6_K;
-        }
-    } else if (il >= 0 && (ends_with(name, ".attn_v.weight") || ends_with(name, ".ffn_down.weight"))) {
-        const auto i = static_cast<uint32_t>(il);
-        const bool is_v = ends_with(name, ".attn_v.weight");
-        if ((ft.ftype == 15 || ft.ftype == 17) && synth_use_more_bits(i, n_layer)) {
-            t = Type::Q6_K;
-        } else if (ft.ftype == 14 && (is_v ? i < 4 : i < n_layer / 8)) {
-            t = Type::Q5_K;
+                       uint32_t n_layer, bool has_output) {
+    // In a dense llama the running attn_v / ffn_down indices are the layer index.
+    uint32_t layer = 0;
+    if (name.starts_with("blk.")) {
+        for (size_t i = 4; i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])); ++i) {
+            layer = layer * 10 + static_cast<uint32_t>(name[i] - '0');
         }
     }
-
-    // Rows that do not fill whole 256-element super-blocks fall back (§2.3).
-    const bool k_type = t == Type::Q4_K || t == Type::Q5_K || t == Type::Q6_K;
-    if (k_type && ne0 % 256 != 0) {
-        if (ne0 % 32 != 0) return Type::F16;
-        if (t == Type::Q4_K) return Type::Q5_0;
-        if (t == Type::Q5_K) return Type::Q5_1;
-        return Type::Q8_0;
-    }
-    if (ne0 % block_size(t) != 0) return Type::F16;
-    return t;
+    const QuantMixModel model{.n_layer = n_layer, .n_attn_v = n_layer, .has_output = has_output};
+    return quant_tensor_type(ft, model, {name, n_dims, ne0, layer, layer}).value_or(Type::F32);
 }
 
 namespace {
@@ -236,7 +168,7 @@ std::vector<SynthTensor> tensor_list(const SynthShape& s, const SynthFileType& f
         t.n_dims = ne1 > 0 ? 2 : 1;
         if (ne1 <= 0) t.ne[1] = 1;
         t.ones = t.n_dims == 1;
-        t.type = synth_tensor_type(ft, t.name, t.n_dims, ne0, s.n_layer);
+        t.type = synth_tensor_type(ft, t.name, t.n_dims, ne0, s.n_layer, !s.tied_output);
         t.nbytes = row_size(t.type, ne0) * static_cast<size_t>(t.ne[1]);
         list.push_back(std::move(t));
     };

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "core/type.h"
+#include "model/quant_mix.h"
 
 #include <cstdint>
 #include <functional>
@@ -42,24 +43,22 @@ const std::vector<SynthShape>& synth_shapes();
 // The shape called `name`; throws ember::Error listing the known names.
 const SynthShape& synth_shape(std::string_view name);
 
-// A file type llama-quantize can produce: "Q4_K_M" -> 15 (general.file_type).
-struct SynthFileType {
-    const char* name;   // "Q4_K_M"
-    uint32_t ftype;     // enum llama_ftype
-    Type base;          // the default type of 2-D weights
-};
-const std::vector<SynthFileType>& synth_file_types();
+// The file types and their per-tensor type mixes are model/quant_mix.h's, shared with
+// `ember quantize`; these names remain for the synth and bench code.
+using SynthFileType = QuantFileType;
+inline const std::vector<SynthFileType>& synth_file_types() { return quant_file_types(); }
 // Case-insensitive lookup ("q4_k_m" works); throws ember::Error listing the known names.
-const SynthFileType& synth_file_type(std::string_view name);
+inline const SynthFileType& synth_file_type(std::string_view name) { return quant_file_type(name); }
 
-// The type llama-quantize gives tensor `name` (e.g. "blk.3.ffn_down.weight") of a model with
-// n_layer layers in file type `ftype`, for a tensor whose rows have ne0 elements and which has
-// n_dims dimensions (FORMATS.md §2.3, dense llama, including the ne0 % 256 fallbacks).
+// The type llama-quantize gives tensor `name` (e.g. "blk.3.ffn_down.weight") of a dense llama
+// with n_layer layers in file type `ftype`, for a tensor whose rows have ne0 elements and which
+// has n_dims dimensions (quant_tensor_type with the layer index as the running indices).
+// Tensors the rules leave alone, and rows no block type fits, are F32 (synthetic weights start as F32).
 Type synth_tensor_type(const SynthFileType& ftype, std::string_view name, uint32_t n_dims, int64_t ne0,
-                       uint32_t n_layer);
+                       uint32_t n_layer, bool has_output = true);
 
 // use_more_bits(i, n) from §2.3: i < n/8, or i >= 7n/8, or (i - n/8) % 3 == 2.
-bool synth_use_more_bits(uint32_t i, uint32_t n);
+inline bool synth_use_more_bits(uint32_t i, uint32_t n) { return quant_use_more_bits(i, n); }
 
 struct SynthParams {
     std::string shape = "test-tiny";

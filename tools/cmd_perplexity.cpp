@@ -1,6 +1,8 @@
 // `ember perplexity`: perplexity over a text file, by the reference method; the last line
-// is "PPL = x.xxxx +/- y.yyyyy".
+// is "PPL = x.xxxx +/- y.yyyyy". With --kl-divergence-base FILE the run's log-probabilities are
+// saved; with --kl-divergence FILE another model is compared against them (model/kl_divergence.h).
 #include "core/error.h"
+#include "model/kl_divergence.h"
 #include "model/perplexity.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"
@@ -16,32 +18,87 @@ namespace {
 struct PerplexityOptions {
     ember::cli::SessionOptions session;
     std::string file;
+    std::string kld_base_out;  // --kl-divergence-base: write the base here
+    std::string kld_base_in;   // --kl-divergence: compare against this base
 };
 
-int run(PerplexityOptions o) {
-    std::ifstream in(o.file, std::ios::binary);
-    if (!in) ember::fail("cannot read {}", o.file);
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) ember::fail("cannot read {}", path);
     std::ostringstream text;
     text << in.rdbuf();
+    return text.str();
+}
+
+void print_chunk(size_t chunk, double ppl) { fmt::print(stderr, "[{}]{:.4f} ", chunk + 1, ppl); }
+
+void print_ppl(const ember::PerplexityResult& r, uint32_t n_ctx) {
+    fmt::print(stderr, "\n{} chunks of {} tokens, {} tokens scored\n", r.n_chunks, n_ctx, r.n_scored);
+    fmt::print("PPL = {:.4f} +/- {:.5f}\n", r.ppl, r.ppl_stderr);
+}
+
+// --kl-divergence: the tokens come from the base file; -f, when given, must tokenize to them.
+int run_kl_divergence(PerplexityOptions o) {
+    const ember::KlDivergenceBase base = ember::read_kl_divergence_base(o.kld_base_in);
+    if (o.session.ctx != 0 && o.session.ctx != base.n_ctx) {
+        ember::fail("-c {} differs from the base run's context of {} tokens ({})", o.session.ctx, base.n_ctx,
+                    o.kld_base_in);
+    }
+    o.session.ctx = base.n_ctx;
+    auto model = ember::Model::load(o.session.model_path());
+    ember::Session session(model, o.session.params());
+    if (!o.file.empty()) {
+        const std::vector<int32_t> tokens = ember::perplexity_tokens(session, read_text(o.file), base.n_ctx);
+        if (tokens != base.tokens) {
+            ember::fail("{} tokenizes differently from the base run's text in {} ({} vs {} tokens): another text or "
+                        "another vocabulary",
+                        o.file, o.kld_base_in, tokens.size(), base.tokens.size());
+        }
+    }
+    const ember::KlDivergenceResult r = ember::kl_divergence(session, base, print_chunk);
+    fmt::print(stderr, "\n{} chunks of {} tokens, {} positions compared with {}\n", base.n_chunks, base.n_ctx, r.n,
+               o.kld_base_in);
+    fmt::print("{}", ember::format_kl_divergence(r));
+    fmt::print("PPL = {:.4f} +/- {:.5f}\n", r.ppl, r.ppl_unc);
+    return 0;
+}
+
+int run(PerplexityOptions o) {
+    if (!o.kld_base_out.empty() && !o.kld_base_in.empty()) {
+        ember::fail("--kl-divergence-base writes a base run and --kl-divergence compares with one: use one of them");
+    }
+    if (!o.kld_base_in.empty()) return run_kl_divergence(std::move(o));
+    if (o.file.empty()) ember::fail("no text: pass -f FILE");
+    const std::string text = read_text(o.file);
     if (o.session.ctx == 0) o.session.ctx = 512;
     const uint32_t n_ctx = o.session.ctx;
     auto model = ember::Model::load(o.session.model_path());
     ember::Session session(model, o.session.params());
-    const ember::PerplexityResult r = ember::perplexity(session, text.str(), n_ctx, [](size_t chunk, double ppl) {
-        fmt::print(stderr, "[{}]{:.4f} ", chunk + 1, ppl);
-    });
-    fmt::print(stderr, "\n{} chunks of {} tokens, {} tokens scored\n", r.n_chunks, n_ctx, r.n_scored);
-    fmt::print("PPL = {:.4f} +/- {:.5f}\n", r.ppl, r.ppl_stderr);
+    if (o.kld_base_out.empty()) {
+        print_ppl(ember::perplexity(session, text, n_ctx, print_chunk), n_ctx);
+        return 0;
+    }
+    if (n_ctx > session.n_ctx()) ember::fail("perplexity context {} exceeds the session's {}", n_ctx, session.n_ctx());
+    const std::vector<int32_t> tokens = ember::perplexity_tokens(session, text, n_ctx);
+    const ember::KlDivergenceBase base = ember::collect_kl_divergence_base(session, tokens, n_ctx, print_chunk);
+    ember::write_kl_divergence_base(o.kld_base_out, base);
+    fmt::print(stderr, "\nwrote the base log-probabilities to {} ({} positions x {} tokens)", o.kld_base_out,
+               base.n_chunks * base.n_scored_per_chunk(), base.n_vocab);
+    print_ppl(ember::base_perplexity(base), n_ctx);
     return 0;
 }
 
 ember::cli::Run setup(CLI::App& cmd) {
     auto o = std::make_shared<PerplexityOptions>();
     o->session.add_to(cmd);
-    cmd.add_option("-f,--file", o->file, "text file")->required();
+    cmd.add_option("-f,--file", o->file, "text file (with --kl-divergence: optional, checked against the base's tokens)");
+    cmd.add_option("--kl-divergence-base", o->kld_base_out,
+                   "save this run's log-probabilities to FILE, as the base for --kl-divergence");
+    cmd.add_option("--kl-divergence", o->kld_base_in,
+                   "compare this model with the base run saved in FILE: KL divergence, same top token, PPL ratio");
     return [o] { return run(*o); };
 }
 
 }  // namespace
 
-EMBER_CLI_COMMAND(perplexity, "Measure perplexity over a text file", setup);
+EMBER_CLI_COMMAND(perplexity, "Measure perplexity over a text file (and KL divergence against a base run)", setup);

@@ -1,0 +1,218 @@
+// ember quantize: bit-exact with the reference's files, the §2.3 mix rules, refusals and bad input.
+#include "model/quantize.h"
+
+#include "core/error.h"
+#include "model/gguf.h"
+#include "model/model.h"
+#include "model/quant_mix.h"
+#include "model/session.h"
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace ember {
+namespace {
+
+std::string temp_path(const std::string& name) {
+    return (std::filesystem::temp_directory_path() / ("ember-quantize-test-" + name)).string();
+}
+
+QuantizeParams params(std::string type, int n_threads = 2, bool allow_requantize = false) {
+    QuantizeParams p;
+    p.type = std::move(type);
+    p.n_threads = n_threads;
+    p.allow_requantize = allow_requantize;
+    return p;
+}
+
+std::string tiny(const std::string& type) { return test::data_path("models/tiny-" + type + ".gguf"); }
+std::string stories() { return test::data_path("../../models/stories260K.gguf"); }
+
+// Error message of `f`, or "" when it does not throw ember::Error.
+template <typename F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+// Every tensor of `ours` has the reference's name, position, shape, type and bytes.
+void expect_same_tensors(const gguf::File& ours, const gguf::File& ref) {
+    ASSERT_EQ(ours.tensors().size(), ref.tensors().size());
+    for (size_t i = 0; i < ref.tensors().size(); ++i) {
+        const gguf::TensorInfo& r = ref.tensors()[i];
+        const gguf::TensorInfo& o = ours.tensors()[i];
+        EXPECT_EQ(o.name, r.name) << "tensor #" << i;
+        EXPECT_EQ(o.ne, r.ne) << r.name;
+        EXPECT_EQ(o.type, r.type) << r.name << ": ours " << type_name(o.type) << ", reference " << type_name(r.type);
+        if (o.type != r.type || o.nbytes != r.nbytes) continue;
+        size_t first_diff = o.nbytes;
+        for (size_t b = 0; b < o.nbytes; ++b) {
+            if (o.data[b] != r.data[b]) {
+                first_diff = b;
+                break;
+            }
+        }
+        EXPECT_EQ(first_diff, o.nbytes) << r.name << " (" << type_name(r.type) << ") differs first at byte " << first_diff;
+    }
+}
+
+class QuantizeReference : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(QuantizeReference, F16ToTypeEqualsTheReferenceFile) {
+    const std::string type = GetParam();
+    const std::string out = temp_path(type + ".gguf");
+    const QuantizeSummary s = quantize_model(tiny("f16"), out, params(type));
+    {
+        const gguf::File ours = gguf::File::open(out);
+        const gguf::File ref = gguf::File::open(tiny(type));
+        expect_same_tensors(ours, ref);
+        EXPECT_EQ(ours.get_u32("general.file_type"), ref.get_u32("general.file_type"));
+        EXPECT_EQ(ours.get_u32("general.quantization_version"), 2u);
+        EXPECT_EQ(s.ftype, ref.get_u32("general.file_type"));
+        EXPECT_EQ(s.output_bytes, ours.file_size());
+        EXPECT_EQ(s.input_bytes, std::filesystem::file_size(tiny("f16")));
+    }
+    // Metadata order and layout too: the whole file is the reference's, byte for byte.
+    EXPECT_TRUE(test::read_file(out) == test::read_file(tiny(type))) << type << ": the files differ outside the tensors";
+    std::filesystem::remove(out);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, QuantizeReference, ::testing::Values("Q8_0", "Q4_K_M", "Q5_K_M"));
+
+TEST(Quantize, OutputDoesNotDependOnTheThreadCount) {
+    const std::string a = temp_path("t1.gguf"), b = temp_path("t3.gguf");
+    quantize_model(tiny("f16"), a, params("Q4_K_S", 1));
+    quantize_model(tiny("f16"), b, params("Q4_K_S", 3));
+    EXPECT_TRUE(test::read_file(a) == test::read_file(b));
+    // Q4_K_S: attn_v of the first 4 layers is Q5_K; ffn_down of the first n/8 = 0 layers is not.
+    const gguf::File f = gguf::File::open(a);
+    EXPECT_EQ(f.get_u32("general.file_type"), 14u);
+    EXPECT_EQ(f.find_tensor("blk.1.attn_v.weight")->type, Type::Q5_K);
+    EXPECT_EQ(f.find_tensor("blk.1.ffn_down.weight")->type, Type::Q4_K);
+    EXPECT_EQ(f.find_tensor("token_embd.weight")->type, Type::Q6_K);  // tied: the output's rule
+    std::filesystem::remove(a);
+    std::filesystem::remove(b);
+}
+
+TEST(Quantize, QuantizedInputIsRefusedUnlessAllowed) {
+    const std::string out = temp_path("requant.gguf");
+    const std::string err = error_of([&] { quantize_model(tiny("Q8_0"), out, params("Q4_0")); });
+    EXPECT_NE(err.find("is already Q8_0"), std::string::npos) << err;
+    EXPECT_NE(err.find("--allow-requantize"), std::string::npos) << err;
+    EXPECT_FALSE(std::filesystem::exists(out));
+
+    quantize_model(tiny("Q8_0"), out, params("Q4_0", 2, true));
+    const auto model = Model::load(out);
+    for (const gguf::TensorInfo& t : model->file().tensors()) {
+        const Type want = t.n_dims == 1 ? Type::F32 : t.name == "token_embd.weight" ? Type::Q6_K : Type::Q4_0;
+        EXPECT_EQ(t.type, want) << t.name;
+    }
+    Session session(model, {.n_ctx = 32, .n_threads = 1});
+    session.decode(session.tokenize("Hello"));
+    for (float x : session.logits()) ASSERT_TRUE(std::isfinite(x));
+    std::filesystem::remove(out);
+}
+
+TEST(Quantize, BadInputsAreClearErrors) {
+    const std::string out = temp_path("bad.gguf");
+    std::string err = error_of([&] { quantize_model(tiny("f16"), out, params("Q3_K_M")); });
+    EXPECT_NE(err.find("unknown model type 'Q3_K_M'"), std::string::npos) << err;
+    EXPECT_NE(err.find("Q4_K_M"), std::string::npos) << err;  // lists the valid names
+
+    err = error_of([&] { quantize_model("/nonexistent/in.gguf", out, params("Q8_0")); });
+    EXPECT_NE(err.find("/nonexistent/in.gguf"), std::string::npos) << err;
+
+    // A truncated copy: the reader names the file and the problem.
+    const std::string truncated = temp_path("truncated.gguf");
+    {
+        const std::vector<uint8_t> bytes = test::read_file(stories());
+        std::ofstream(truncated, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), 100000);
+    }
+    err = error_of([&] { quantize_model(truncated, out, params("Q8_0")); });
+    EXPECT_NE(err.find(truncated), std::string::npos) << err;
+    EXPECT_FALSE(std::filesystem::exists(out));
+
+    err = error_of([&] { quantize_model(stories(), stories(), params("Q8_0")); });
+    EXPECT_NE(err.find("overwrite the input"), std::string::npos) << err;
+    std::filesystem::remove(truncated);
+}
+
+// stories260K (dim 64, FFN 172): no row is a whole super-block, ffn_down rows are not even whole
+// 32-blocks, so every fallback of §2.3 shows.
+TEST(Quantize, Stories260KFallbacks) {
+    const std::string out = temp_path("stories-q8.gguf");
+    const QuantizeSummary s = quantize_model(stories(), out, params("Q8_0", 2));
+    size_t no_fit = 0;
+    for (const QuantizedTensor& t : s.tensors) no_fit += t.no_fit;
+    EXPECT_EQ(no_fit, 5u);  // the five ffn_down tensors
+    {
+        const auto model = Model::load(out);
+        for (const gguf::TensorInfo& t : model->file().tensors()) {
+            const bool f32 = t.n_dims == 1 || t.name.ends_with("ffn_down.weight");
+            EXPECT_EQ(t.type, f32 ? Type::F32 : Type::Q8_0) << t.name;
+        }
+        EXPECT_LT(s.output_bytes, s.input_bytes / 2);
+        Session session(model, {.n_ctx = 32, .n_threads = 1});
+        session.decode(session.tokenize("Once upon a time"));
+        for (float x : session.logits()) ASSERT_TRUE(std::isfinite(x));
+    }
+
+    quantize_model(stories(), out, params("Q4_K_M", 2));
+    const gguf::File f = gguf::File::open(out);
+    EXPECT_EQ(f.find_tensor("output.weight")->type, Type::Q8_0);        // ne0 % 256 != 0
+    EXPECT_EQ(f.find_tensor("token_embd.weight")->type, Type::Q5_0);    // Q4_K -> Q5_0
+    EXPECT_EQ(f.find_tensor("blk.0.attn_v.weight")->type, Type::Q8_0);  // Q6_K -> Q8_0
+    EXPECT_EQ(f.find_tensor("blk.2.attn_v.weight")->type, Type::Q5_0);  // use_more_bits(2, 5) is false
+    EXPECT_EQ(f.find_tensor("blk.0.ffn_down.weight")->type, Type::F16); // 172 % 32 != 0
+    EXPECT_EQ(f.find_tensor("blk.0.attn_norm.weight")->type, Type::F32);
+    std::filesystem::remove(out);
+}
+
+TEST(QuantMix, RulesOfTheReference) {
+    const QuantMixModel dense{.n_layer = 32, .n_attn_v = 32};
+    auto type = [](const char* ft, const QuantMixModel& m, std::string_view name, int64_t ne0 = 4096,
+                   uint32_t i = 0, uint32_t n_dims = 2) {
+        return quant_tensor_type(quant_file_type(ft), m, {name, n_dims, ne0, i, i});
+    };
+    EXPECT_EQ(type("Q4_0", dense, "output.weight"), Type::Q6_K);
+    EXPECT_EQ(type("Q4_0", dense, "blk.0.ffn_down.weight", 11008), Type::Q4_0);
+    EXPECT_EQ(type("Q6_K", dense, "blk.0.attn_q.weight"), Type::Q6_K);
+    EXPECT_EQ(type("Q8_0", dense, "output.weight"), Type::Q8_0);
+    EXPECT_EQ(type("Q5_K_S", dense, "blk.0.attn_v.weight"), Type::Q5_K);
+    EXPECT_EQ(type("Q4_K_M", dense, "blk.0.attn_qkv.weight"), Type::Q5_K);
+    EXPECT_EQ(type("Q5_K_M", dense, "blk.0.attn_qkv.weight"), Type::Q6_K);
+    EXPECT_EQ(type("Q4_K_M", dense, "blk.0.attn_norm.weight", 4096, 0, 1), std::nullopt);
+    EXPECT_EQ(type("Q4_K_M", dense, "blk.0.ffn_gate_inp.weight"), std::nullopt);
+    EXPECT_EQ(type("Q8_0", dense, "blk.0.ffn_down.weight", 172), std::nullopt);  // the reference aborts
+    // Tied embedding: the output's rule.
+    const QuantMixModel tied{.n_layer = 32, .n_attn_v = 32, .has_output = false};
+    EXPECT_EQ(type("Q4_K_M", tied, "token_embd.weight"), Type::Q6_K);
+    EXPECT_EQ(type("Q4_K_M", dense, "token_embd.weight"), Type::Q4_K);
+    // 70B: Q4_K attn_v becomes Q5_K; 8 experts: attn_v and attn_k Q8_0, Q4_K_M attn_output Q5_K.
+    const QuantMixModel b70{.n_layer = 80, .n_attn_v = 80, .is_70b = true};
+    EXPECT_EQ(type("Q4_K_M", b70, "blk.4.attn_v.weight", 8192, 4), Type::Q5_K);
+    EXPECT_EQ(type("Q4_K_M", b70, "blk.2.attn_v.weight", 8192, 2), Type::Q6_K);
+    const QuantMixModel moe{.n_layer = 32, .n_attn_v = 32, .n_expert = 8};
+    EXPECT_EQ(type("Q4_K_M", moe, "blk.4.attn_v.weight", 4096, 4), Type::Q8_0);
+    EXPECT_EQ(type("Q4_K_M", moe, "blk.4.attn_k.weight", 4096, 4), Type::Q8_0);
+    EXPECT_EQ(type("Q4_K_M", moe, "blk.4.attn_output.weight"), Type::Q5_K);
+    // The running counters of QuantMix follow the layers of a dense model.
+    QuantMix mix(quant_file_type("Q4_K_M"), {.n_layer = 2, .n_attn_v = 2});
+    EXPECT_EQ(mix.next("token_embd.weight", 2, 256), Type::Q4_K);
+    EXPECT_EQ(mix.next("blk.0.attn_v.weight", 2, 256), Type::Q4_K);
+    EXPECT_EQ(mix.next("blk.0.ffn_down.weight", 2, 768), Type::Q4_K);
+    EXPECT_EQ(mix.next("blk.1.attn_v.weight", 2, 256), Type::Q6_K);
+    EXPECT_EQ(mix.next("blk.1.ffn_down.weight", 2, 768), Type::Q6_K);
+}
+
+}  // namespace
+}  // namespace ember
