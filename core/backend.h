@@ -83,6 +83,9 @@ struct DeviceInfo {
 
 struct BackendOptions {
     int n_threads = 0;  // 0: the number of hardware threads
+    // For backends that only pay off on large batches (BLAS): the smallest activation batch
+    // (mul_mat src1 ne[1]) they take. 0: the backend's automatic, per-weight-type choice.
+    int64_t min_batch = 0;
 };
 
 class Device {
