@@ -1,5 +1,6 @@
 #include "backends/cpu/kernels.h"
 
+#include "backends/cpu/kernels_arm.h"
 #include "backends/cpu/kernels_x86.h"
 #include "core/error.h"
 
@@ -9,6 +10,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
 #endif
 
 namespace ember::cpu {
@@ -33,6 +37,10 @@ CpuFeatures detect_features() {
     if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) f.f16c = ((ecx >> 29) & 1u) != 0 && f.avx;
 #elif defined(__aarch64__)
     f.neon = true;  // Advanced SIMD is mandatory on AArch64
+#if defined(__linux__)
+    // The kernel reports the optional extensions in AT_HWCAP (bit 20: ASIMDDP, SDOT/UDOT).
+    f.neon_dotprod = (getauxval(AT_HWCAP) & (1ul << 20)) != 0;
+#endif
 #endif
     return f;
 }
@@ -54,18 +62,23 @@ CpuKernels build_kernels(KernelLevel level) {
         }
     }
     k.variant = "scalar";
-    if (level >= KernelLevel::Avx2) {
+    if (level == KernelLevel::Avx2 || level == KernelLevel::Avx512) {
         register_avx2_kernels(k);
         k.variant = "avx2";
     }
-    if (level >= KernelLevel::Avx512) {
+    if (level == KernelLevel::Avx512) {
         register_avx512_kernels(k, cpu_features().avx512vnni);
         k.variant = "avx512";
+    }
+    if (level == KernelLevel::Neon) {
+        register_neon_kernels(k, cpu_features().neon_dotprod);
+        k.variant = "neon";
     }
     return k;
 }
 
 KernelLevel best_supported_level() {
+    if (kernel_level_supported(KernelLevel::Neon)) return KernelLevel::Neon;
     if (kernel_level_supported(KernelLevel::Avx512)) return KernelLevel::Avx512;
     if (kernel_level_supported(KernelLevel::Avx2)) return KernelLevel::Avx2;
     return KernelLevel::Scalar;
@@ -83,8 +96,10 @@ KernelLevel chosen_level() {
         cap = KernelLevel::Avx2;
     } else if (std::strcmp(env, "avx512") == 0) {
         cap = KernelLevel::Avx512;
+    } else if (std::strcmp(env, "neon") == 0) {
+        cap = KernelLevel::Neon;
     } else {
-        std::fprintf(stderr, "ember: ignoring unknown EMBER_CPU_KERNELS=%s (use scalar, avx2 or avx512)\n", env);
+        std::fprintf(stderr, "ember: ignoring unknown EMBER_CPU_KERNELS=%s (use scalar, avx2, avx512 or neon)\n", env);
         return level;
     }
     while (cap > KernelLevel::Scalar && !kernel_level_supported(cap)) cap = static_cast<KernelLevel>(static_cast<int>(cap) - 1);
@@ -99,6 +114,7 @@ std::vector<std::string> CpuFeatures::names() const {
         {sse3, "SSE3"},         {ssse3, "SSSE3"},       {avx, "AVX"},           {avx2, "AVX2"},
         {fma, "FMA"},           {f16c, "F16C"},         {avx512f, "AVX512F"},   {avx512bw, "AVX512BW"},
         {avx512vl, "AVX512VL"}, {avx512vnni, "AVX512_VNNI"}, {avx512bf16, "AVX512_BF16"}, {neon, "NEON"},
+        {neon_dotprod, "DOTPROD"},
     };
     for (const auto& [present, name] : all) {
         if (present) out.emplace_back(name);
@@ -116,6 +132,7 @@ const char* kernel_level_name(KernelLevel level) {
         case KernelLevel::Scalar: return "scalar";
         case KernelLevel::Avx2: return "avx2";
         case KernelLevel::Avx512: return "avx512";
+        case KernelLevel::Neon: return "neon";
     }
     return "?";
 }
@@ -132,6 +149,11 @@ bool kernel_level_supported(KernelLevel level) {
         case KernelLevel::Avx2:
         case KernelLevel::Avx512: return false;
 #endif
+#if defined(__aarch64__)
+        case KernelLevel::Neon: return f.neon;
+#else
+        case KernelLevel::Neon: return false;
+#endif
     }
     return false;
 }
@@ -140,6 +162,10 @@ const CpuKernels& cpu_kernels_for(KernelLevel level) {
     if (!kernel_level_supported(level)) fail("CPU kernel level {} is not supported on this CPU", kernel_level_name(level));
     static const CpuKernels scalar = build_kernels(KernelLevel::Scalar);
     if (level == KernelLevel::Scalar) return scalar;
+    if (level == KernelLevel::Neon) {
+        static const CpuKernels neon = build_kernels(KernelLevel::Neon);
+        return neon;
+    }
     static const CpuKernels avx2 = build_kernels(KernelLevel::Avx2);
     if (level == KernelLevel::Avx2) return avx2;
     static const CpuKernels avx512 = build_kernels(KernelLevel::Avx512);

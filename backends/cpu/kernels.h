@@ -3,14 +3,16 @@
 // what CPUID reports; ops read it and never call quant_traits() on the hot path.
 //
 // The table starts from the scalar references of quant/; SIMD kernel sets (AVX2, AVX-512,
-// in kernels_avx2.cpp / kernels_avx512.cpp, compiled with per-file ISA flags) then replace
-// entries when CPUID reports the extensions. Each SIMD kernel matches the scalar reference
+// in kernels_avx2.cpp / kernels_avx512.cpp, compiled with per-file ISA flags; NEON on
+// AArch64, kernels_neon.cpp) then replace entries when CPUID (on AArch64: the kernel's
+// HWCAP bits) reports the extensions. Each SIMD kernel matches the scalar reference
 // it replaces: bit for bit for conversions and activation quantization, up to float
 // summation order for dot products.
 //
-// Environment: EMBER_CPU_KERNELS=scalar|avx2|avx512 caps the level cpu_kernels() picks
+// Environment: EMBER_CPU_KERNELS=scalar|avx2|avx512|neon caps the level cpu_kernels() picks
 // (for testing and comparison). A level above what the CPU supports falls back to the
-// best supported one below it; an unknown value is ignored (with a warning on stderr).
+// best supported one below it (in the order of KernelLevel); an unknown value is ignored
+// (with a warning on stderr).
 #pragma once
 
 #include "core/type.h"
@@ -35,6 +37,7 @@ struct CpuFeatures {
     bool avx512vnni = false;
     bool avx512bf16 = false;
     bool neon = false;
+    bool neon_dotprod = false;  // SDOT / UDOT (AArch64 HWCAP_ASIMDDP)
 
     // Names of the extensions present, e.g. {"AVX", "AVX2", "FMA", "F16C"}.
     std::vector<std::string> names() const;
@@ -65,7 +68,8 @@ const CpuKernels& cpu_kernels();
 
 // Kernel sets, lowest first. Each level includes the entries of the levels below it that it
 // does not replace.
-enum class KernelLevel { Scalar, Avx2, Avx512 };
+// Neon is the AArch64 set (it includes only Scalar); Avx2 and Avx512 are x86-64 only.
+enum class KernelLevel { Scalar, Avx2, Avx512, Neon };
 
 const char* kernel_level_name(KernelLevel level);
 // True when this CPU (and this build) can run `level`.

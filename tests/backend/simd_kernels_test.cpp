@@ -35,7 +35,7 @@ uint32_t tid(Type t) { return static_cast<uint32_t>(t); }
 // The SIMD levels this CPU runs; prints the ones it does not (visibly: they are not tested).
 std::vector<KernelLevel> simd_levels() {
     std::vector<KernelLevel> out;
-    for (KernelLevel level : {KernelLevel::Avx2, KernelLevel::Avx512}) {
+    for (KernelLevel level : {KernelLevel::Avx2, KernelLevel::Avx512, KernelLevel::Neon}) {
         if (cpu::kernel_level_supported(level)) {
             out.push_back(level);
         } else {
@@ -50,6 +50,15 @@ const CpuKernels& scalar() { return cpu::cpu_kernels_for(KernelLevel::Scalar); }
 bool cpu_has_avx2() {
     const auto& f = cpu::cpu_features();
     return f.avx2 && f.fma && f.f16c;
+}
+
+// A SIMD level must run here: AVX2 on x86-64, NEON (mandatory) on AArch64.
+bool cpu_has_simd() {
+#if defined(__aarch64__)
+    return true;
+#else
+    return cpu_has_avx2();
+#endif
 }
 
 // ---- inputs --------------------------------------------------------------------------------
@@ -156,8 +165,8 @@ TEST(SimdKernels, LevelsPresentAreTested) {
         ASSERT_FALSE(levels.empty());
         EXPECT_EQ(levels.front(), KernelLevel::Avx2);
         EXPECT_STREQ(cpu::cpu_kernels_for(KernelLevel::Avx2).variant, "avx2");
-    } else {
-        std::cout << "[ SIMD     ] no AVX2 on this CPU: only the scalar table runs\n";
+    } else if (!cpu_has_simd()) {
+        std::cout << "[ SIMD     ] no SIMD level for this CPU: only the scalar table runs\n";
     }
     const auto& f = cpu::cpu_features();
     EXPECT_EQ(cpu::kernel_level_supported(KernelLevel::Avx512), cpu_has_avx2() && f.avx512f && f.avx512bw && f.avx512vl);
@@ -165,6 +174,14 @@ TEST(SimdKernels, LevelsPresentAreTested) {
         EXPECT_STREQ(cpu::cpu_kernels_for(KernelLevel::Avx512).variant, "avx512");
     }
     EXPECT_STREQ(cpu::cpu_kernels_for(KernelLevel::Scalar).variant, "scalar");
+#if defined(__aarch64__)
+    ASSERT_TRUE(cpu::kernel_level_supported(KernelLevel::Neon)) << "NEON is mandatory on AArch64";
+    EXPECT_STREQ(cpu::cpu_kernels_for(KernelLevel::Neon).variant, "neon");
+    std::cout << "[ SIMD     ] neon integer dots: " << (f.neon_dotprod ? "SDOT (dotprod)" : "ARMv8.0 widening multiplies")
+              << "\n";
+#else
+    EXPECT_FALSE(cpu::kernel_level_supported(KernelLevel::Neon));
+#endif
     // Without EMBER_CPU_KERNELS the default table is the best level.
     if (std::getenv("EMBER_CPU_KERNELS") == nullptr) {
         const char* best = levels.empty() ? "scalar" : cpu::kernel_level_name(levels.back());
@@ -173,7 +190,7 @@ TEST(SimdKernels, LevelsPresentAreTested) {
 }
 
 TEST(SimdKernels, UnsupportedLevelThrows) {
-    for (KernelLevel level : {KernelLevel::Avx2, KernelLevel::Avx512}) {
+    for (KernelLevel level : {KernelLevel::Avx2, KernelLevel::Avx512, KernelLevel::Neon}) {
         if (!cpu::kernel_level_supported(level)) {
             EXPECT_ANY_THROW(cpu::cpu_kernels_for(level));
         }
@@ -203,8 +220,8 @@ TEST(SimdKernels, VecDotQuantizedRowsMatchScalar) {
             }
         }
     }
-    if (cpu_has_avx2()) {
-        EXPECT_GT(tested, 0) << "AVX2 is present but no SIMD dot product was tested";
+    if (cpu_has_simd()) {
+        EXPECT_GT(tested, 0) << "a SIMD level is present but no SIMD dot product was tested";
     }
 }
 
@@ -267,7 +284,7 @@ TEST(SimdKernels, VecDotRawBlocksMatchScalar) {
             }
         }
     }
-    if (cpu_has_avx2()) {
+    if (cpu_has_simd()) {
         EXPECT_GT(tested, 0);
     }
 }
@@ -340,7 +357,7 @@ TEST(SimdKernels, QuantizeActivationsBitIdentical) {
             }
         }
     }
-    if (cpu_has_avx2()) {
+    if (cpu_has_simd()) {
         EXPECT_GT(tested, 0);
     }
 }
@@ -391,7 +408,7 @@ TEST(SimdKernels, ToFloatBitIdentical) {
         k.to_float[tid(Type::BF16)](all.data(), got.data(), 65536);
         EXPECT_EQ(std::memcmp(ref.data(), got.data(), ref.size() * sizeof(float)), 0) << kernel_level_name(level) << " BF16";
     }
-    if (cpu_has_avx2()) {
+    if (cpu_has_simd()) {
         EXPECT_GT(tested, 0);
     }
 }
