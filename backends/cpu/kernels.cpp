@@ -1,6 +1,7 @@
 #include "backends/cpu/kernels.h"
 
 #include "backends/cpu/kernels_arm.h"
+#include "backends/cpu/gemm.h"
 #include "backends/cpu/kernels_x86.h"
 #include "core/error.h"
 
@@ -62,6 +63,7 @@ CpuKernels build_kernels(KernelLevel level) {
         }
     }
     k.variant = "scalar";
+    if (level == KernelLevel::Scalar) register_reference_gemm(k);  // SIMD levels bring their own (gemm.h)
     if (level == KernelLevel::Avx2 || level == KernelLevel::Avx512) {
         register_avx2_kernels(k);
         k.variant = "avx2";

@@ -18,6 +18,8 @@
 #include "core/type.h"
 #include "quant/quant.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -46,12 +48,24 @@ struct CpuFeatures {
 // What was detected, once per process.
 const CpuFeatures& cpu_features();
 
+// Tile matrix product for prompt processing (see gemm.h):
+//   dst[c * ldd + r] = dot(k, w + r * ldw, y + c * ldy)   for 0 <= r < nr, 0 <= c < nc
+// w holds nr weight rows (ldw bytes apart), y holds nc activation rows in the weight's
+// vec_dot_type (ldy bytes apart), dst is in floats (ldd floats between activation rows).
+// Each output's summation order is fixed by the kernel, not by nr, nc or the output's place
+// in the tile, so mul_mat results do not depend on how the work is split.
+using GemmFn = void (*)(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                        int64_t nr, int64_t nc);
+
 struct CpuKernels {
     // Indexed by the type id. nullptr where ember has no kernel for that type.
     quant::ToFloatFn to_float[kTypeIdCount] = {};      // dequantize a row
     quant::FromFloatFn quantize_row[kTypeIdCount] = {};  // quantize a row of F32 (activations)
     quant::VecDotFn vec_dot[kTypeIdCount] = {};        // weight row . activation row (in vec_dot_type)
     Type vec_dot_type[kTypeIdCount] = {};              // the activation format vec_dot expects
+    // Register-tiled matmul for several activation rows at once (prompt processing). Set
+    // only where it beats vec_dot at the same level; nullptr: mul_mat uses vec_dot.
+    GemmFn gemm[kTypeIdCount] = {};
 
     const char* variant = "scalar";  // which kernel set was chosen
 

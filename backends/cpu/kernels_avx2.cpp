@@ -12,6 +12,8 @@
 // for one (mul then sub, no contraction), so they are bit-identical.
 #include "backends/cpu/kernels_x86.h"
 
+#include "backends/cpu/gemm.h"
+
 #if defined(__x86_64__)
 
 #include "quant/bf16.h"
@@ -613,6 +615,7 @@ void to_float_q6_k_avx2(const void* vx, float* y, int64_t n) {
 }  // namespace
 
 void register_avx2_kernels(CpuKernels& k) {
+    register_avx2_gemm(k);
     auto id = [](Type t) { return static_cast<uint32_t>(t); };
     k.vec_dot[id(Type::F32)] = vec_dot_f32_avx2;
     k.vec_dot[id(Type::F16)] = vec_dot_half<load_f16x8, h2f>;

@@ -12,6 +12,8 @@
 // order differs from the scalar reference.
 #include "backends/cpu/kernels_x86.h"
 
+#include "backends/cpu/gemm.h"
+
 #if defined(__x86_64__)
 
 #include "quant/bf16.h"
@@ -252,6 +254,7 @@ float vec_dot_q6_k_avx512(int64_t n, const void* vx, const void* vy) {
 }  // namespace
 
 void register_avx512_kernels(CpuKernels& k, bool vnni) {
+    register_avx512_gemm(k, vnni);
     auto id = [](Type t) { return static_cast<uint32_t>(t); };
     k.vec_dot[id(Type::F32)] = vec_dot_float512<float, load_f32x16, f32_of>;
     k.vec_dot[id(Type::F16)] = vec_dot_float512<uint16_t, load_f16x16, h2f>;

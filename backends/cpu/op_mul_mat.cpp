@@ -6,9 +6,16 @@
 // Phase 2 computes each output with one vec_dot over the whole of K, so an output
 // does not depend on how the work was split.
 //
-// This is the hot function of the whole runtime. The loop nest walks tiles of
-// kTileN weight rows x kTileM activation rows so that both stay in cache while
-// they are reused; a faster, repacking version for prompt processing comes later.
+// This is the hot function of the whole runtime. Two paths:
+// - few activation rows (token generation, M < kGemmMinRows) or no gemm kernel for the
+//   weight type: one vec_dot per output, over tiles of kTileN weight rows x kTileM
+//   activation rows so that both stay in cache while they are reused;
+// - otherwise (prompt processing) the register-tiled gemm kernel (gemm.h): each thread
+//   takes its own run of weight rows (so it streams its share of the weights once per
+//   activation block) and walks the activations in blocks of about kActBlockBytes, which
+//   stay in L2 while all of its weight rows pass by.
+// Either way each output is one kernel call's fixed arithmetic over the whole of K, so it
+// does not depend on the thread count or on where the work was split.
 #include "backends/cpu/ops.h"
 
 #include <algorithm>
@@ -19,6 +26,10 @@ namespace {
 
 constexpr int64_t kTileN = 16;  // weight rows per tile
 constexpr int64_t kTileM = 16;  // activation rows per tile
+
+constexpr int64_t kGemmMinRows = 4;        // activation rows from which the gemm path is used
+constexpr int64_t kGemmRowChunk = 16;      // weight rows per work item (a multiple of every gemm's R)
+constexpr size_t kActBlockBytes = 512 << 10;  // activation rows per block: half of a typical L2
 
 size_t vdt_row_bytes(const Tensor& dst, const CpuKernels& kernels) {
     const Tensor& a = *dst.src[0];
@@ -62,12 +73,58 @@ void mul_mat_convert(const ThreadCtx& tc, Tensor& dst) {
     }
 }
 
+namespace {
+
+// The prompt-processing path: see the top of the file. Work items are (batch, chunk of
+// kGemmRowChunk weight rows); each thread takes a contiguous run of them.
+void mul_mat_gemm(const ThreadCtx& tc, Tensor& dst, GemmFn gemm, size_t act_row) {
+    const Tensor& a = *dst.src[0];
+    const Tensor& b = *dst.src[1];
+    const int64_t K = a.ne[0];
+    const int64_t N = a.ne[1];
+    const int64_t M = b.ne[1];
+    const int64_t B2 = b.ne[2];
+    const int64_t B3 = b.ne[3];
+    const int64_t r2 = B2 / a.ne[2];
+    const int64_t r3 = B3 / a.ne[3];
+    const size_t ldd = dst.nb[1] / sizeof(float);  // dst is contiguous: nb[0] == sizeof(float)
+    const int64_t block_m = std::max<int64_t>(16, static_cast<int64_t>(kActBlockBytes / act_row));
+
+    const int64_t chunks = (N + kGemmRowChunk - 1) / kGemmRowChunk;
+    const auto [t0, t1] = split_range(chunks * B2 * B3, tc.ith, tc.nth);
+    for (int64_t t = t0; t < t1;) {
+        // The longest run of this thread's items inside one batch: one contiguous row range.
+        const int64_t batch = t / chunks;
+        const int64_t run_end = std::min(t1, (batch + 1) * chunks);
+        const int64_t n0 = (t % chunks) * kGemmRowChunk;
+        const int64_t n1 = std::min(N, (run_end - batch * chunks) * kGemmRowChunk);
+        t = run_end;
+
+        const int64_t i2 = batch % B2;
+        const int64_t i3 = batch / B2;
+        const char* w = row_ptr(a, n0, i2 / r2, i3 / r3);
+        const std::byte* acts = tc.shared + static_cast<size_t>((i3 * B2 + i2) * M) * act_row;
+        for (int64_t m0 = 0; m0 < M; m0 += block_m) {
+            const int64_t m1 = std::min(M, m0 + block_m);
+            auto* out = reinterpret_cast<float*>(elem(dst, n0, m0, i2, i3));
+            gemm(K, w, a.nb[1], acts + static_cast<size_t>(m0) * act_row, act_row, out, ldd, n1 - n0, m1 - m0);
+        }
+    }
+}
+
+}  // namespace
+
 void mul_mat(const ThreadCtx& tc, Tensor& dst) {
     const Tensor& a = *dst.src[0];
     const Tensor& b = *dst.src[1];
     const CpuKernels& k = *tc.kernels;
     const quant::VecDotFn vec_dot = k.vec_dot[static_cast<uint32_t>(a.type)];
     const size_t act_row = vdt_row_bytes(dst, k);
+    const GemmFn gemm = k.gemm[static_cast<uint32_t>(a.type)];
+    if (gemm != nullptr && b.ne[1] >= kGemmMinRows) {
+        mul_mat_gemm(tc, dst, gemm, act_row);
+        return;
+    }
 
     const int64_t K = a.ne[0];
     const int64_t N = a.ne[1];
