@@ -2,6 +2,9 @@
 #include "core/backend.h"
 
 #include "backends/cpu/cpu_backend.h"
+#ifdef EMBER_WITH_VULKAN
+#include "backends/vulkan/vulkan_backend.h"
+#endif
 #ifdef EMBER_WITH_BLAS
 #include "backends/blas/blas_backend.h"
 #endif
@@ -12,6 +15,9 @@ Registry& registry() {
     static Registry* instance = [] {
         auto* r = new Registry();  // never destroyed: backends may be used during static teardown
         r->add(cpu::make_backend_reg());
+#ifdef EMBER_WITH_VULKAN
+        r->add(vulkan::make_backend_reg());
+#endif
 #ifdef EMBER_WITH_BLAS
         r->add(blas::make_backend_reg());
 #endif

@@ -143,7 +143,12 @@ std::vector<double> mul_mat_ref(const Tensor& a, const Tensor& b, std::optional<
     return out;
 }
 
-OpCase mul_mat_case(Type type, MatShape s, Layout la, Layout lb, double tight, double loose) {
+// Dequantized weights times F32 activations, accumulated in float by the backend: the
+// reference is exact up to float rounding of K products.
+constexpr double kF32ActivationsNmse = 1e-9;
+
+OpCase mul_mat_case(Type type, MatShape s, Layout la, Layout lb, double tight, double loose,
+                    Activations acts = Activations::VecDotType) {
     OpCase c;
     c.name = fmt::format("mul_mat {} K={} N={} M={} a[{},{}] b[{},{}] a:{} b:{}", type_name(type), s.K, s.N, s.M, s.a2,
                          s.a3, s.b2, s.b3, layout_name(la), layout_name(lb));
@@ -153,6 +158,11 @@ OpCase mul_mat_case(Type type, MatShape s, Layout la, Layout lb, double tight, d
         Tensor* out = ops::mul_mat(ctx, *a, *b);
         const Type vdt = quant::quant_traits(type).vec_dot_type;
         Built built{out, {}};
+        if (acts == Activations::F32) {
+            built.checks.push_back({"vs F32 activations", [=] { return mul_mat_ref(*a, *b, std::nullopt); },
+                                    kF32ActivationsNmse});
+            return built;
+        }
         built.checks.push_back({fmt::format("vs activations rounded to {}", type_name(vdt)),
                                 [=] { return mul_mat_ref(*a, *b, vdt == Type::F32 ? std::nullopt : std::optional(vdt)); },
                                 tight});
@@ -419,36 +429,36 @@ std::vector<OpCase> get_rows_cases() {
     return cases;
 }
 
-std::vector<OpCase> mul_mat_plain_cases() {
+std::vector<OpCase> mul_mat_plain_cases(Activations acts) {
     std::vector<OpCase> cases;
     for (Type t : {Type::F32, Type::F16}) {
         const double tight = 1e-10;
         const double loose = 1e-5;  // F16-rounded activations vs F32
         for (MatShape s : {MatShape{33, 7, 5}, MatShape{1, 3, 1}, MatShape{7, 1, 4}, MatShape{64, 19, 17},
                            MatShape{33, 40, 1}, MatShape{128, 5, 33}}) {
-            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Dense, tight, loose));
+            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Dense, tight, loose, acts));
         }
         // Grouped-query broadcast over dims 2 and 3.
         for (MatShape s : {MatShape{33, 5, 3, 1, 1, 4, 1}, MatShape{16, 6, 2, 2, 1, 4, 1}, MatShape{8, 4, 3, 1, 1, 2, 2},
                            MatShape{8, 4, 3, 2, 2, 4, 2}, MatShape{9, 17, 1, 2, 1, 8, 1}}) {
-            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Dense, tight, loose));
+            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Dense, tight, loose, acts));
         }
         // Non-contiguous sources.
         const MatShape batched{33, 6, 4, 2, 1, 4, 1};
         const MatShape flat{17, 9, 18};
         for (MatShape s : {batched, flat}) {
-            cases.push_back(mul_mat_case(t, s, Layout::RowStride, Layout::Dense, tight, loose));
-            cases.push_back(mul_mat_case(t, s, Layout::Permuted, Layout::Dense, tight, loose));
-            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Transposed, tight, loose));
-            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Permuted, tight, loose));
-            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::RowStride, tight, loose));
-            cases.push_back(mul_mat_case(t, s, Layout::Permuted, Layout::Transposed, tight, loose));
+            cases.push_back(mul_mat_case(t, s, Layout::RowStride, Layout::Dense, tight, loose, acts));
+            cases.push_back(mul_mat_case(t, s, Layout::Permuted, Layout::Dense, tight, loose, acts));
+            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Transposed, tight, loose, acts));
+            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Permuted, tight, loose, acts));
+            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::RowStride, tight, loose, acts));
+            cases.push_back(mul_mat_case(t, s, Layout::Permuted, Layout::Transposed, tight, loose, acts));
         }
     }
     return cases;
 }
 
-std::vector<OpCase> mul_mat_quant_cases() {
+std::vector<OpCase> mul_mat_quant_cases(Activations acts) {
     std::vector<OpCase> cases;
     for (Type t : mul_mat_weight_types()) {
         if (t == Type::F32 || t == Type::F16) continue;  // mul_mat_plain_cases
@@ -464,12 +474,12 @@ std::vector<OpCase> mul_mat_quant_cases() {
         const int64_t k3 = bs == 1 ? 96 : 3 * bs;
         for (MatShape s : {MatShape{k1, 5, 1}, MatShape{k3, 19, 17}, MatShape{k1, 1, 1}, MatShape{k3, 33, 2},
                            MatShape{k1, 4, 3, 2, 1, 4, 1}, MatShape{k1, 3, 2, 1, 1, 2, 2}}) {
-            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Dense, tight, loose));
+            cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Dense, tight, loose, acts));
         }
         const MatShape s{2 * k1, 6, 5, 2, 1, 4, 1};
-        cases.push_back(mul_mat_case(t, s, Layout::RowStride, Layout::Dense, tight, loose));
-        cases.push_back(mul_mat_case(t, s, Layout::Permuted, Layout::Transposed, tight, loose));
-        cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Permuted, tight, loose));
+        cases.push_back(mul_mat_case(t, s, Layout::RowStride, Layout::Dense, tight, loose, acts));
+        cases.push_back(mul_mat_case(t, s, Layout::Permuted, Layout::Transposed, tight, loose, acts));
+        cases.push_back(mul_mat_case(t, s, Layout::Dense, Layout::Permuted, tight, loose, acts));
     }
     return cases;
 }

@@ -14,9 +14,16 @@ namespace ember::test {
 std::vector<Type> mul_mat_weight_types();
 std::vector<Type> get_rows_table_types();
 
+// What a backend's mul_mat multiplies the weights with: the F32 activations rounded to the
+// weight type's vec_dot_type first (the CPU kernels: Q8_0, Q8_1, Q8_K, F16, BF16), or the F32
+// activations as they are (GPU shaders). The references and thresholds follow.
+enum class Activations { VecDotType, F32 };
+
 std::vector<OpCase> get_rows_cases();
-std::vector<OpCase> mul_mat_plain_cases();   // F32 and F16 weights: odd K, views, GQA broadcast
-std::vector<OpCase> mul_mat_quant_cases();   // every weight type, vs dequantized and vs F32 references
+// F32 and F16 weights: odd K, views, GQA broadcast.
+std::vector<OpCase> mul_mat_plain_cases(Activations acts = Activations::VecDotType);
+// Every weight type, vs dequantized weights with rounded (and with F32) activations.
+std::vector<OpCase> mul_mat_quant_cases(Activations acts = Activations::VecDotType);
 std::vector<OpCase> binary_cases();          // add, mul (broadcast by repetition), scale
 std::vector<OpCase> rms_norm_cases();
 std::vector<OpCase> rope_cases();            // normal and NeoX, n_dims < ne0, freq_scale, freq_factors

@@ -1,0 +1,27 @@
+# Every compiled shader variant: "name|source.comp|DEFINE,DEFINE..." (one source per op family;
+# variants differ only by -D defines). Included by the EMBER_VULKAN block of the top-level
+# CMakeLists.txt; the names are what backends/vulkan/ asks shader_spirv() for.
+set(_weight_types F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q4_K Q5_K Q6_K)
+set(EMBER_VULKAN_SHADER_VARIANTS)
+foreach(_t IN LISTS _weight_types ITEMS Q8_1 Q8_K I32)
+  list(APPEND EMBER_VULKAN_SHADER_VARIANTS "get_rows_${_t}|get_rows.comp|TYPE_${_t}")
+endforeach()
+foreach(_t IN LISTS _weight_types)
+  list(APPEND EMBER_VULKAN_SHADER_VARIANTS "mul_mat_vec_${_t}|mul_mat_vec.comp|TYPE_${_t}")
+  list(APPEND EMBER_VULKAN_SHADER_VARIANTS "mul_mat_tiled_${_t}|mul_mat_tiled.comp|TYPE_${_t}")
+endforeach()
+foreach(_op ADD MUL)
+  string(TOLOWER ${_op} _name)
+  list(APPEND EMBER_VULKAN_SHADER_VARIANTS "${_name}|binary.comp|OP_${_op}")
+endforeach()
+foreach(_op SCALE SILU GELU SWIGLU)
+  string(TOLOWER ${_op} _name)
+  list(APPEND EMBER_VULKAN_SHADER_VARIANTS "${_name}|unary.comp|OP_${_op}")
+endforeach()
+foreach(_s F32 F16)
+  foreach(_d F32 F16)
+    list(APPEND EMBER_VULKAN_SHADER_VARIANTS "copy_${_s}_${_d}|copy.comp|SRC_${_s},DST_${_d}")
+  endforeach()
+endforeach()
+list(APPEND EMBER_VULKAN_SHADER_VARIANTS
+  "rms_norm|rms_norm.comp|" "rope|rope.comp|" "soft_max|soft_max.comp|" "argmax|argmax.comp|")
