@@ -6,10 +6,12 @@
 #include "model/model.h"
 #include "model/quant_mix.h"
 #include "model/session.h"
+#include "quant/quant.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -170,11 +172,70 @@ TEST(Quantize, Stories260KFallbacks) {
     const gguf::File f = gguf::File::open(out);
     EXPECT_EQ(f.find_tensor("output.weight")->type, Type::Q8_0);        // ne0 % 256 != 0
     EXPECT_EQ(f.find_tensor("token_embd.weight")->type, Type::Q5_0);    // Q4_K -> Q5_0
-    EXPECT_EQ(f.find_tensor("blk.0.attn_v.weight")->type, Type::Q8_0);  // Q6_K -> Q8_0
-    EXPECT_EQ(f.find_tensor("blk.2.attn_v.weight")->type, Type::Q5_0);  // use_more_bits(2, 5) is false
+    EXPECT_EQ(f.find_tensor("blk.0.attn_v.weight")->type, Type::Q5_0);  // use_more_bits(0, 5) is false
+    EXPECT_EQ(f.find_tensor("blk.2.attn_v.weight")->type, Type::Q8_0);  // (2 - 5/8) % 3 == 2: Q6_K -> Q8_0
+    EXPECT_EQ(f.find_tensor("blk.4.attn_v.weight")->type, Type::Q8_0);  // 4 >= 7·5/8
     EXPECT_EQ(f.find_tensor("blk.0.ffn_down.weight")->type, Type::F16); // 172 % 32 != 0
     EXPECT_EQ(f.find_tensor("blk.0.attn_norm.weight")->type, Type::F32);
     std::filesystem::remove(out);
+}
+
+// A copy of stories260K whose 2-D weights are `type` (F32 or BF16), made from the BF16-rounded
+// weights, so that both copies hold the same values.
+std::string stories_as(Type type, const std::string& name) {
+    const gguf::File in = gguf::File::open(stories());
+    gguf::Writer w;
+    for (const gguf::KeyValue& kv : in.metadata()) w.add(kv.key, kv.value);
+    std::vector<std::vector<uint8_t>> blobs;
+    blobs.reserve(in.tensors().size());
+    for (const gguf::TensorInfo& t : in.tensors()) {
+        const Type to = t.n_dims == 1 ? Type::F32 : type;
+        const auto n = static_cast<size_t>(t.n_elements());
+        std::vector<uint16_t> bf16(n);
+        std::vector<float> f32(n);
+        quant::quant_traits(Type::BF16).from_float(reinterpret_cast<const float*>(t.data), bf16.data(), t.n_elements());
+        quant::quant_traits(Type::BF16).to_float(bf16.data(), f32.data(), t.n_elements());
+        auto& blob = blobs.emplace_back();
+        if (to == Type::BF16) {
+            blob.assign(reinterpret_cast<const uint8_t*>(bf16.data()), reinterpret_cast<const uint8_t*>(bf16.data() + n));
+        } else {
+            const auto* f = reinterpret_cast<const uint8_t*>(t.n_dims == 1 ? reinterpret_cast<const float*>(t.data) : f32.data());
+            blob.assign(f, f + n * sizeof(float));
+        }
+        w.add_tensor(t.name, to, std::span<const int64_t>(t.ne.data(), t.n_dims), blob.data(), blob.size());
+    }
+    const std::string path = temp_path(name);
+    w.write(path);
+    return path;
+}
+
+TEST(Quantize, Bf16InputIsConvertedExactly) {
+    const std::string bf16 = stories_as(Type::BF16, "stories-bf16.gguf");
+    const std::string f32 = stories_as(Type::F32, "stories-f32.gguf");
+    const std::string a = temp_path("from-bf16.gguf"), b = temp_path("from-f32.gguf");
+    quantize_model(bf16, a, params("Q4_0"));
+    quantize_model(f32, b, params("Q4_0"));
+    // BF16 -> F32 is exact, so both give the same quantized tensors; kept tensors keep their type.
+    const gguf::File fa = gguf::File::open(a), fb = gguf::File::open(b);
+    ASSERT_EQ(fa.tensors().size(), fb.tensors().size());
+    size_t n_quantized = 0;
+    for (size_t i = 0; i < fa.tensors().size(); ++i) {
+        const gguf::TensorInfo& x = fa.tensors()[i];
+        const gguf::TensorInfo& y = fb.tensors()[i];
+        ASSERT_EQ(x.name, y.name);
+        if (x.type == Type::BF16) {
+            EXPECT_EQ(y.type, Type::F32) << x.name;
+            continue;
+        }
+        EXPECT_EQ(x.type, y.type) << x.name;
+        EXPECT_TRUE(std::equal(x.bytes().begin(), x.bytes().end(), y.bytes().begin(), y.bytes().end())) << x.name;
+        n_quantized += is_quantized(x.type);
+    }
+    EXPECT_EQ(n_quantized, 32u);
+    EXPECT_EQ(fa.find_tensor("blk.0.attn_q.weight")->type, Type::Q4_0);
+    EXPECT_EQ(fa.find_tensor("blk.0.ffn_down.weight")->type, Type::BF16);  // 172-wide rows: kept
+    EXPECT_EQ(fa.find_tensor("output.weight")->type, Type::Q8_0);          // Q6_K's fallback
+    for (const auto& p : {bf16, f32, a, b}) std::filesystem::remove(p);
 }
 
 TEST(QuantMix, RulesOfTheReference) {
@@ -199,7 +260,7 @@ TEST(QuantMix, RulesOfTheReference) {
     EXPECT_EQ(type("Q4_K_M", dense, "token_embd.weight"), Type::Q4_K);
     // 70B: Q4_K attn_v becomes Q5_K; 8 experts: attn_v and attn_k Q8_0, Q4_K_M attn_output Q5_K.
     const QuantMixModel b70{.n_layer = 80, .n_attn_v = 80, .is_70b = true};
-    EXPECT_EQ(type("Q4_K_M", b70, "blk.4.attn_v.weight", 8192, 4), Type::Q5_K);
+    EXPECT_EQ(type("Q4_K_M", b70, "blk.11.attn_v.weight", 8192, 11), Type::Q5_K);  // not use_more_bits(11, 80)
     EXPECT_EQ(type("Q4_K_M", b70, "blk.2.attn_v.weight", 8192, 2), Type::Q6_K);
     const QuantMixModel moe{.n_layer = 32, .n_attn_v = 32, .n_expert = 8};
     EXPECT_EQ(type("Q4_K_M", moe, "blk.4.attn_v.weight", 4096, 4), Type::Q8_0);
