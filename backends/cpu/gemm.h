@@ -24,5 +24,17 @@ void register_avx2_gemm(CpuKernels& k);
 // gemm_avx512.cpp: needs avx512f/bw/vl; the integer kernels also need AVX512_VNNI
 // (`vnni`), without it the AVX2 ones stay. Called by register_avx512_kernels.
 void register_avx512_gemm(CpuKernels& k, bool vnni);
+// The AVX-512 VNNI Q8_0 kernel (also the AMX kernel's fallback for very long rows).
+void gemm_q8_0_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc);
+
+// gemm_amx.cpp: AMX-INT8 tile kernels (Q8_0). True when the CPU has AMX-TILE + AMX-INT8, the
+// OS enables the tile state and Linux granted it to this process (asked once, on first call).
+bool amx_int8_usable();
+// Replaces the Q8_0 gemm with the AMX kernel when amx_int8_usable(). Called by
+// register_avx512_gemm when it has VNNI.
+void register_amx_gemm(CpuKernels& k);
+// Test hook: the AMX Q8_0 kernel, nullptr where AMX is not usable.
+GemmFn amx_gemm_q8_0();
 
 }  // namespace ember::cpu

@@ -73,36 +73,40 @@ inline __m256 pair_bsums_scaled(const BlockQ8_K& y) {
 // ---- Q4_K / Q5_K x Q8_K ------------------------------------------------------------------
 
 // Unsigned 5-bit (Q5_K) or 4-bit (Q4_K) values of 64-element chunk `ch` of a super-block:
-// bytes 0..31 = sub-block 2ch, 32..63 = sub-block 2ch+1.
-template <typename Block>
-inline __m512i unpack_chunk(const Block& x, int ch, __m256i qh);
-
-template <>
-inline __m512i unpack_chunk<BlockQ4_K>(const BlockQ4_K& x, int ch, __m256i) {
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * ch));
-    return join256(_mm256_and_si256(q, low4), _mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+// bytes 0..31 = sub-block 2ch, 32..63 = sub-block 2ch+1. The 32 nibble bytes are broadcast
+// to both halves (a load, no shuffle) and shifted by 0 / 4 per half with one srlv.
+inline __m512i half_shifts(int lo, int hi) {  // epi16 shift counts: lo for lanes 0..15, hi for 16..31
+    return _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(lo)), _mm256_set1_epi16(static_cast<int16_t>(hi)), 1);
 }
 
-template <>
-inline __m512i unpack_chunk<BlockQ5_K>(const BlockQ5_K& x, int ch, __m256i qh) {
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    const __m256i one = _mm256_set1_epi8(1);
-    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * ch));
-    // bit s of qh[l] is bit 4 of element 32s + l; epi16 shifts are fine after the mask
-    const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * ch)), one), 4);
-    const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * ch + 1)), one), 4);
-    return join256(_mm256_or_si256(_mm256_and_si256(q, low4), h0),
-                   _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1));
+inline __m512i nibbles_of_chunk(const uint8_t* qs, int ch) {
+    const __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs + 32 * ch)));
+    return _mm512_and_si512(_mm512_srlv_epi16(q, half_shifts(0, 4)), _mm512_set1_epi8(0x0F));
 }
 
 template <typename Block>
-inline __m256i load_qh(const Block&) {
-    return _mm256_setzero_si256();
+inline __m512i unpack_chunk(const Block& x, int ch, __m512i qh);
+
+template <>
+inline __m512i unpack_chunk<BlockQ4_K>(const BlockQ4_K& x, int ch, __m512i) {
+    return nibbles_of_chunk(x.qs, ch);
+}
+
+template <>
+inline __m512i unpack_chunk<BlockQ5_K>(const BlockQ5_K& x, int ch, __m512i qh) {
+    // bit s of qh[l] is bit 4 of element 32s + l (s = 2ch for the low half, 2ch+1 for the
+    // high half); epi16 shifts are fine after the mask
+    const __m512i h = _mm512_and_si512(_mm512_srlv_epi16(qh, half_shifts(2 * ch, 2 * ch + 1)), _mm512_set1_epi8(1));
+    return _mm512_or_si512(nibbles_of_chunk(x.qs, ch), _mm512_slli_epi16(h, 4));
+}
+
+template <typename Block>
+inline __m512i load_qh(const Block&) {
+    return _mm512_setzero_si512();
 }
 template <>
-inline __m256i load_qh<BlockQ5_K>(const BlockQ5_K& x) {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh));
+inline __m512i load_qh<BlockQ5_K>(const BlockQ5_K& x) {
+    return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh)));
 }
 
 template <typename Block>
@@ -132,7 +136,7 @@ struct TileK4 {  // Q4_K and Q5_K: 6-bit scales and mins per 32-element sub-bloc
                     const __m256 wmins = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm_bytes, 8))),
                                                        _mm256_set1_ps(h2f(x.dmin)));
                     const __m512 dx = _mm512_set1_ps(h2f(x.d));
-                    const __m256i qh = load_qh(x);
+                    const __m512i qh = load_qh(x);
                     __m512i sum[C];
                     for (int c = 0; c < C; ++c) sum[c] = _mm512_setzero_si512();
                     for (int ch = 0; ch < 4; ++ch) {
@@ -273,13 +277,19 @@ struct TileQ80 {
 
 }  // namespace
 
+void gemm_q8_0_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc) {
+    gemm_tiles<4, 3, TileQ80>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
+}
+
 void register_avx512_gemm(CpuKernels& k, bool vnni) {
     if (!vnni) return;  // vpdpwssd / vpdpbusd: keep the AVX2 gemm kernels
     auto id = [](Type t) { return static_cast<uint32_t>(t); };
     k.gemm[id(Type::Q4_K)] = gemm_tiles<4, 4, TileK4<BlockQ4_K>::Tile>;
     k.gemm[id(Type::Q5_K)] = gemm_tiles<4, 4, TileK4<BlockQ5_K>::Tile>;
     k.gemm[id(Type::Q6_K)] = gemm_tiles<4, 4, TileQ6K>;
-    k.gemm[id(Type::Q8_0)] = gemm_tiles<4, 4, TileQ80>;
+    k.gemm[id(Type::Q8_0)] = gemm_q8_0_vnni;
+    register_amx_gemm(k);  // Q8_0 on AMX tiles where the CPU and OS allow it
 }
 
 }  // namespace ember::cpu
@@ -288,6 +298,7 @@ void register_avx512_gemm(CpuKernels& k, bool vnni) {
 
 namespace ember::cpu {
 void register_avx512_gemm(CpuKernels&, bool) {}
+void gemm_q8_0_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
 }  // namespace ember::cpu
 
 #endif

@@ -6,6 +6,7 @@
 #include "backend/op_harness.h"
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/gemm.h"
 #include "backends/cpu/kernels.h"
 #include "core/context.h"
 #include "core/graph.h"
@@ -63,6 +64,41 @@ std::vector<Level> simd_levels() {
         out.push_back({level, required});
     }
     return out;
+}
+
+// Every SIMD gemm kernel this CPU can run: the table entries of each level, plus the kernels
+// a table entry may hide (AVX-512 VNNI Q8_0 where AMX replaces it; the AMX one itself).
+struct Kernel {
+    std::string name;
+    Type type;
+    cpu::GemmFn fn;
+};
+std::vector<Kernel> kernels_under_test() {
+    std::vector<Kernel> out;
+    for (const Level& lv : simd_levels()) {
+        const CpuKernels& k = cpu::cpu_kernels_for(lv.level);
+        for (Type t : lv.required) EXPECT_NE(k.gemm[tid(t)], nullptr) << kernel_level_name(lv.level) << " " << type_name(t);
+        for (const GemmType& gt : gemm_types()) {
+            if (k.gemm[tid(gt.type)] != nullptr) out.push_back({kernel_level_name(lv.level), gt.type, k.gemm[tid(gt.type)]});
+        }
+        if (lv.level == KernelLevel::Avx512 && cpu::cpu_features().avx512vnni) {
+            out.push_back({"avx512 vnni", Type::Q8_0, cpu::gemm_q8_0_vnni});
+        }
+    }
+    if (cpu::amx_int8_usable()) {
+        EXPECT_NE(cpu::amx_gemm_q8_0(), nullptr);
+        out.push_back({"amx", Type::Q8_0, cpu::amx_gemm_q8_0()});
+    } else {
+        std::cout << "[ GEMM     ] AMX-INT8 not usable here: the AMX kernel is NOT TESTED\n";
+    }
+    return out;
+}
+
+std::vector<int64_t> ks_for(Type t) {
+    for (const GemmType& gt : gemm_types()) {
+        if (gt.type == t) return gt.ks;
+    }
+    return {};
 }
 
 // n_rows rows of `t` quantized from normal floats with the reference quantizer.
@@ -156,33 +192,26 @@ TEST(GemmKernels, ScalarReferenceIsVecDot) {
 TEST(GemmKernels, EveryLevelMatchesScalar) {
     std::mt19937 rng(1234);
     int tested = 0;
-    for (const Level& lv : simd_levels()) {
-        const CpuKernels& k = cpu::cpu_kernels_for(lv.level);
-        for (Type t : lv.required) EXPECT_NE(k.gemm[tid(t)], nullptr) << kernel_level_name(lv.level) << " " << type_name(t);
-        for (const GemmType& gt : gemm_types()) {
-            const cpu::GemmFn gemm = k.gemm[tid(gt.type)];
-            if (gemm == nullptr) continue;
-            ASSERT_EQ(k.vec_dot_type[tid(gt.type)], scalar().vec_dot_type[tid(gt.type)]);
-            for (int64_t kk : gt.ks) {
-                for (bool raw : {false, true}) {
-                    // 11 x 7, 1 x 1 and 9 x 13: no dimension a multiple of any micro-tile.
-                    for (auto [nr, nc] : {std::pair<int64_t, int64_t>{11, 7}, {1, 1}, {9, 13}}) {
-                        const Problem p = make_problem(rng, gt.type, kk, nr, nc, raw);
-                        const std::vector<float> ref = p.run(scalar().gemm[tid(gt.type)]);
-                        const std::vector<float> got = p.run(gemm);
-                        const std::string what = fmt::format("{} {} k={} {}x{}{}", kernel_level_name(lv.level),
-                                                             type_name(gt.type), kk, nr, nc, raw ? " raw" : "");
-                        for (int64_t c = 0; c < nc; ++c) {
-                            for (int64_t r = 0; r < nr; ++r) {
-                                const size_t i = static_cast<size_t>(c * nr + r);
-                                const double scale = abs_dot(gt.type, p.w.data() + static_cast<size_t>(r) * p.ldw(),
-                                                             p.y.data() + static_cast<size_t>(c) * p.ldy(), kk);
-                                ASSERT_TRUE(std::isfinite(ref[i])) << what;
-                                ASSERT_NEAR(got[i], ref[i], 1e-5 * scale + 1e-30) << what << " at (" << r << ", " << c << ")";
-                            }
+    for (const Kernel& kn : kernels_under_test()) {
+        for (int64_t kk : ks_for(kn.type)) {
+            for (bool raw : {false, true}) {
+                // 11 x 7, 1 x 1, 9 x 13 and 37 x 21: no dimension a multiple of any micro-tile.
+                for (auto [nr, nc] : {std::pair<int64_t, int64_t>{11, 7}, {1, 1}, {9, 13}, {37, 21}}) {
+                    const Problem p = make_problem(rng, kn.type, kk, nr, nc, raw);
+                    const std::vector<float> ref = p.run(scalar().gemm[tid(kn.type)]);
+                    const std::vector<float> got = p.run(kn.fn);
+                    const std::string what =
+                        fmt::format("{} {} k={} {}x{}{}", kn.name, type_name(kn.type), kk, nr, nc, raw ? " raw" : "");
+                    for (int64_t c = 0; c < nc; ++c) {
+                        for (int64_t r = 0; r < nr; ++r) {
+                            const size_t i = static_cast<size_t>(c * nr + r);
+                            const double scale = abs_dot(kn.type, p.w.data() + static_cast<size_t>(r) * p.ldw(),
+                                                         p.y.data() + static_cast<size_t>(c) * p.ldy(), kk);
+                            ASSERT_TRUE(std::isfinite(ref[i])) << what;
+                            ASSERT_NEAR(got[i], ref[i], 1e-5 * scale + 1e-30) << what << " at (" << r << ", " << c << ")";
                         }
-                        ++tested;
                     }
+                    ++tested;
                 }
             }
         }
@@ -197,23 +226,19 @@ TEST(GemmKernels, EveryLevelMatchesScalar) {
 // different micro-tile position, or in an edge tile, and must not change.
 TEST(GemmKernels, TilePositionDoesNotChangeBits) {
     std::mt19937 rng(99);
-    for (const Level& lv : simd_levels()) {
-        const CpuKernels& k = cpu::cpu_kernels_for(lv.level);
-        for (const GemmType& gt : gemm_types()) {
-            const cpu::GemmFn gemm = k.gemm[tid(gt.type)];
-            if (gemm == nullptr) continue;
-            const Problem p = make_problem(rng, gt.type, gt.ks.back(), 13, 11, false);
-            const std::vector<float> full = p.run(gemm);
-            for (auto [r0, c0, nr, nc] : {std::array<int64_t, 4>{1, 2, 12, 9}, {3, 1, 5, 3}, {5, 7, 1, 4}, {2, 0, 11, 11}}) {
-                const std::vector<float> part = p.run(gemm, r0, c0, nr, nc);
-                for (int64_t c = 0; c < nc; ++c) {
-                    for (int64_t r = 0; r < nr; ++r) {
-                        const float a = part[static_cast<size_t>(c * nr + r)];
-                        const float b = full[static_cast<size_t>((c0 + c) * p.nr + r0 + r)];
-                        ASSERT_EQ(std::memcmp(&a, &b, sizeof a), 0)
-                            << kernel_level_name(lv.level) << " " << type_name(gt.type) << " output (" << r0 + r << ", "
-                            << c0 + c << ") in window at (" << r0 << ", " << c0 << ")";
-                    }
+    for (const Kernel& kn : kernels_under_test()) {
+        const Problem p = make_problem(rng, kn.type, ks_for(kn.type).back(), 37, 35, false);
+        const std::vector<float> full = p.run(kn.fn);
+        for (auto [r0, c0, nr, nc] : {std::array<int64_t, 4>{1, 2, 12, 9}, {3, 1, 5, 3}, {5, 7, 1, 4}, {2, 0, 35, 35},
+                                      {16, 17, 21, 18}}) {
+            const std::vector<float> part = p.run(kn.fn, r0, c0, nr, nc);
+            for (int64_t c = 0; c < nc; ++c) {
+                for (int64_t r = 0; r < nr; ++r) {
+                    const float a = part[static_cast<size_t>(c * nr + r)];
+                    const float b = full[static_cast<size_t>((c0 + c) * p.nr + r0 + r)];
+                    ASSERT_EQ(std::memcmp(&a, &b, sizeof a), 0) << kn.name << " " << type_name(kn.type) << " output ("
+                                                                << r0 + r << ", " << c0 + c << ") in window at (" << r0
+                                                                << ", " << c0 << ")";
                 }
             }
         }
