@@ -31,6 +31,7 @@ int run(const QuantizeOptions& o) {
     p.allow_requantize = o.allow_requantize;
     const auto t0 = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    bool progress_shown = false;
     p.progress = [&](size_t done, size_t total, uint64_t bytes_done, uint64_t bytes_total, std::string_view name) {
         constexpr int kWidth = 30;
         const double frac = bytes_total ? static_cast<double>(bytes_done) / static_cast<double>(bytes_total) : 1.0;
@@ -38,8 +39,15 @@ int run(const QuantizeOptions& o) {
         fmt::print(stderr, "\r[{:#<{}}{: <{}}] {:5.1f}% {:4}/{:<4} {:6.1f} s  {:<28.28}", "", filled, "",
                    kWidth - filled, 100.0 * frac, done, total, elapsed(), name);
         std::fflush(stderr);
+        progress_shown = true;
     };
-    const ember::QuantizeSummary s = ember::quantize_model(o.in, o.out, p);
+    ember::QuantizeSummary s;
+    try {
+        s = ember::quantize_model(o.in, o.out, p);
+    } catch (...) {
+        if (progress_shown) fmt::print(stderr, "\n");  // the error goes on a line of its own
+        throw;
+    }
     const double seconds = elapsed();
     fmt::print(stderr, "\n");
 
