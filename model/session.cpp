@@ -4,6 +4,7 @@
 #include "core/graph.h"
 #include "core/ops.h"
 #include "core/scheduler.h"
+#include "model/offload.h"
 #include "model/utf8_stream.h"
 
 #include <algorithm>
@@ -73,12 +74,39 @@ Session::Session(std::shared_ptr<const Model> model, const SessionParams& params
 
     // The chosen backend first, the CPU as the fallback for what it does not support.
     const BackendOptions options{params_.n_threads};
-    backends_.push_back(registry().get(params_.backend).device(0).create_backend(options));
+    if (params_.device < 0) fail("--device must be >= 0, not {}", params_.device);
+    const Device& device = registry().get(params_.backend).device(static_cast<size_t>(params_.device));
+    backends_.push_back(device.create_backend(options));
     if (params_.backend != "cpu") backends_.push_back(registry().get("cpu").device(0).create_backend(options));
     std::vector<Backend*> order;
     for (auto& b : backends_) order.push_back(b.get());
     scheduler_ = std::make_unique<Scheduler>(order);
-    cache_ = std::make_unique<KvCache>(hp, n_ctx, params_.kv_type, HostBufferType::instance());
+
+    // A device backend that cannot read host memory gets copies of the weights and the KV
+    // cache of the layers it computes; the scheduler runs the rest on the CPU.
+    weights_ = &model_->weights();
+    const BufferType& device_type = device.buffer_type();
+    if (!device_type.is_host()) {
+        const OffloadPlan plan = OffloadPlan::last_layers(params_.n_gpu_layers, hp.n_layer);
+        const uint32_t n_off = plan.n_layers(hp.n_layer);
+        const size_t kv_per_layer = 2 * row_size(params_.kv_type, hp.n_embd_kv()) * n_ctx;
+        const size_t need = OffloadedWeights::planned_bytes(model_->weights(), model_->arch(), plan,
+                                                            device_type.alignment()) +
+                            kv_per_layer * n_off;
+        const size_t have = device.info().memory_total;
+        if (have != 0 && need > have) {
+            fail("{}: {} layers{} need {:.0f} MiB of device memory (weights and KV cache) but {} has {:.0f} MiB: "
+                 "use a smaller -ngl (or a smaller -c)",
+                 model_->path(), n_off, plan.output ? " and the output" : "", static_cast<double>(need) / (1 << 20),
+                 device.info().description, static_cast<double>(have) / (1 << 20));
+        }
+        offloaded_ = std::make_unique<OffloadedWeights>(model_->weights(), model_->arch(), plan, device_type);
+        weights_ = &offloaded_->weights();
+        cache_ = std::make_unique<KvCache>(hp, n_ctx, params_.kv_type, HostBufferType::instance(), &device_type,
+                                           plan.first_layer);
+    } else {
+        cache_ = std::make_unique<KvCache>(hp, n_ctx, params_.kv_type, HostBufferType::instance());
+    }
 }
 
 Session::~Session() = default;
@@ -167,7 +195,7 @@ void Session::decode_step(std::span<const int32_t> tokens, bool all_logits, bool
     if (!all_logits) in.out_ids = ctx.new_tensor_1d(Type::I32, 1);
 
     std::vector<Tensor*> ordered;
-    GraphBuild build{ctx, hp, model_->weights(), *cache_, in, ordered};
+    GraphBuild build{ctx, hp, *weights_, *cache_, in, ordered};
     Tensor* logits = model_->arch().build(build);
     Graph graph;
     for (Tensor* t : ordered) graph.expand(*t);  // cache writes before the reads that follow them

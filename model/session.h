@@ -27,6 +27,7 @@ namespace ember {
 
 class Scheduler;
 class Backend;
+class OffloadedWeights;
 
 struct SessionParams {
     uint32_t n_ctx = 0;        // context length in tokens; 0: the model's, capped at 4096
@@ -35,6 +36,9 @@ struct SessionParams {
     Type kv_type = Type::F16;  // F16 (as the reference) or F32
     bool ctx_shift = false;    // at a full context drop the older half instead of failing
     std::string backend = "cpu";
+    int device = 0;           // which device of `backend` (see `ember devices`)
+    int n_gpu_layers = -1;    // device backends: the last n layers (and the output when n covers
+                              // all of them) compute on the device; -1: all. Ignored on the CPU.
 };
 
 struct GenerateParams {
@@ -103,6 +107,8 @@ private:
     SessionParams params_;
     std::vector<std::unique_ptr<Backend>> backends_;  // priority order, the CPU last
     std::unique_ptr<Scheduler> scheduler_;
+    std::unique_ptr<OffloadedWeights> offloaded_;  // device copies of offloaded layers (or nullptr)
+    const Weights* weights_ = nullptr;             // what the graph reads: the model's or offloaded_'s
     std::unique_ptr<KvCache> cache_;
     std::vector<int32_t> history_;  // tokens in the cache, cell i = position i
     std::vector<float> logits_;     // n_vocab per kept row

@@ -11,6 +11,7 @@
 #include <exception>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ember::cli {
 
@@ -45,8 +46,16 @@ int run_main(int argc, char** argv) {
         subcommands.emplace_back(sub, c.setup(*sub));
     }
 
+    // Single-dash long options that users know from llama.cpp (CLI11 only has one-letter short ones).
+    std::vector<std::string> args(argv, argv + argc);
+    for (std::string& a : args) {
+        if (a == "-ngl") a = "--n-gpu-layers";
+    }
+    std::vector<char*> arg_ptrs;
+    for (std::string& a : args) arg_ptrs.push_back(a.data());
+
     try {
-        app.parse(argc, argv);
+        app.parse(argc, arg_ptrs.data());
     } catch (const CLI::ParseError& e) {
         const int code = app.exit(e);  // prints help or the usage error
         return code == 0 ? 0 : 2;

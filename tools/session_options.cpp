@@ -13,6 +13,10 @@ void SessionOptions::add_to(CLI::App& cmd, bool with_runtime) {
     cmd.add_option("-c,--ctx-size", ctx, "context length in tokens (0: the model's, at most 4096)");
     cmd.add_option("-b,--batch-size", batch, "tokens per step when processing the prompt");
     cmd.add_option("--backend", backend, "compute backend (see `ember devices`)");
+    cmd.add_option("--device", device, "device of the backend (see `ember devices`)");
+    // `-ngl N` (as llama.cpp spells it) is rewritten to --n-gpu-layers by main.cpp.
+    cmd.add_option("--n-gpu-layers,--gpu-layers", gpu_layers,
+                   "layers on the device, counted from the last (-1: all; all also places the output)");
     cmd.add_option("--kv-type", kv_type, "KV cache type: f16 or f32");
     cmd.add_flag("--ctx-shift", ctx_shift, "at a full context drop the older half instead of failing");
 }
@@ -32,6 +36,8 @@ SessionParams SessionOptions::params() const {
     p.n_batch = batch;
     p.n_threads = threads;
     p.backend = backend;
+    p.device = device;
+    p.n_gpu_layers = gpu_layers;
     p.ctx_shift = ctx_shift;
     if (kv_type == "f16") {
         p.kv_type = Type::F16;

@@ -15,10 +15,12 @@ struct SessionOptions {
     uint32_t ctx = 0;
     uint32_t batch = 512;
     std::string backend = "cpu";
+    int device = 0;
+    int gpu_layers = -1;
     std::string kv_type = "f16";
     bool ctx_shift = false;
 
-    // Adds -m, -t, -c, -b, --backend, --kv-type, --ctx-shift (the last two with_runtime).
+    // Adds -m, -t, -c, -b, --backend, --device, -ngl, --kv-type, --ctx-shift (all but -m with_runtime).
     void add_to(CLI::App& cmd, bool with_runtime = true);
     // The model file: -m, or the bundled model (installed copy first, then the source tree's).
     std::string model_path() const;
