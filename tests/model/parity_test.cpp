@@ -119,10 +119,15 @@ INSTANTIATE_TEST_SUITE_P(Reference, Parity,
                          });
 
 #ifdef EMBER_WITH_BLAS
-// Every weight type of the reference models through dequantize + sgemm.
+// Every weight type of the reference models through dequantize + sgemm. BLAS multiplies the
+// F32 activations as they are, where the reference (and ember's CPU backend) first rounds them
+// to 8 bits (Q8_0 / Q8_K), so it sits a little further from the reference logits than the CPU
+// does (tiny-Q8_0: min cosine 0.9992 against the CPU's 0.99999). On tiny-Q4_K_M "story" that
+// is enough to flip position 9, whose top-2 gap is 0.50 (cosine there 0.99896): that prompt is
+// left to the CPU cases, the same weights run here with "unicode".
 INSTANTIATE_TEST_SUITE_P(ReferenceOnBlas, Parity,
                          ::testing::Values(Case{"stories260K", "story", "blas"}, Case{"tiny-f16", "story", "blas"},
-                                           Case{"tiny-Q8_0", "unicode", "blas"}, Case{"tiny-Q4_K_M", "story", "blas"},
+                                           Case{"tiny-Q8_0", "unicode", "blas"}, Case{"tiny-Q4_K_M", "unicode", "blas"},
                                            Case{"tiny-Q5_K_M", "unicode", "blas"}, Case{"mini-Q4_K_M", "story", "blas"}),
                          [](const auto& info) {
                              std::string name = std::string(info.param.model) + "_" + info.param.prompt_name;
