@@ -1,17 +1,19 @@
 // The CPU backend: device and registry entry, op support, and the compute loop that
-// runs a list of nodes on a team of OpenMP threads (see ops.h for the threading model).
+// runs a list of nodes on the backend's thread pool (see ops.h for the threading model).
 #include "backends/cpu/cpu_backend.h"
 
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/ops.h"
+#include "backends/cpu/thread_pool.h"
 #include "core/error.h"
 
-#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +22,10 @@ namespace ember::cpu {
 namespace {
 
 constexpr size_t kAlign = 64;
+
+// mul_mat's products are split finer than one chunk per thread, so a thread that keeps its
+// core takes over the work of one that loses it (machines shared with other processes).
+constexpr int kMulMatChunksPerThread = 4;
 
 size_t align_up(size_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
 
@@ -89,7 +95,8 @@ bool op_supported(const Tensor& node, const CpuKernels& k) {
 
 class CpuBackend final : public Backend {
 public:
-    explicit CpuBackend(int n_threads) : n_threads_(n_threads > 0 ? n_threads : default_threads()) {}
+    explicit CpuBackend(int n_threads)
+        : n_threads_(n_threads > 0 ? n_threads : default_threads()), pool_(n_threads_) {}
     ~CpuBackend() override { std::free(work_); }
 
     std::string name() const override { return "cpu"; }
@@ -111,9 +118,24 @@ private:
     void reserve(size_t bytes);
 
     int n_threads_;
+    ThreadPool pool_;
     std::byte* work_ = nullptr;  // scratch reused by every compute() call; grows, never shrinks
     size_t work_size_ = 0;
     std::vector<Tensor*> run_;  // the compute nodes of the current call (capacity reused)
+
+    // A unit of work that all threads finish before the next begins, split into `chunks`.
+    struct Step {
+        Tensor* node;
+        int phase;  // mul_mat: 0 converts the activations, 1 computes the products
+        int chunks;
+    };
+    struct StepCounters {
+        std::atomic<int> claimed{0};
+        std::atomic<int> finished{0};
+    };
+    std::vector<Step> steps_;
+    std::unique_ptr<StepCounters[]> counters_;
+    size_t counters_size_ = 0;
 };
 
 void CpuBackend::reserve(size_t bytes) {
@@ -124,6 +146,47 @@ void CpuBackend::reserve(size_t bytes) {
     std::free(work_);
     work_ = p;
     work_size_ = size;
+}
+
+// One chunk of a step. get_rows checks every id in every chunk, so a bad id stops all
+// chunks of the node before anything is written (chunk 0 reports which).
+void run_chunk(const ThreadCtx& tc, Tensor& node, int phase, std::atomic<bool>& failed, const Tensor*& failed_node,
+               int32_t& failed_id) {
+    switch (node.op) {
+        case Op::GetRows: {
+            int32_t bad = 0;
+            if (!get_rows_check(node, &bad)) {
+                if (tc.ith == 0) {
+                    failed_node = &node;
+                    failed_id = bad;
+                }
+                failed.store(true, std::memory_order_release);
+                return;
+            }
+            get_rows(tc, node);
+            break;
+        }
+        case Op::MulMat:
+            if (phase == 0) {
+                mul_mat_convert(tc, node);
+            } else {
+                mul_mat(tc, node);
+            }
+            break;
+        case Op::Add: add(tc, node); break;
+        case Op::Mul: mul(tc, node); break;
+        case Op::Scale: scale(tc, node); break;
+        case Op::RmsNorm: rms_norm(tc, node); break;
+        case Op::Rope: rope(tc, node); break;
+        case Op::SoftMax: soft_max(tc, node); break;
+        case Op::Silu: silu(tc, node); break;
+        case Op::Gelu: gelu(tc, node); break;
+        case Op::Swiglu: swiglu(tc, node); break;
+        case Op::Cpy: cpy(tc, node); break;
+        case Op::Cont: cont(tc, node); break;
+        case Op::Argmax: argmax(tc, node); break;
+        default: break;  // excluded by supports_op
+    }
 }
 
 void CpuBackend::compute(std::span<Tensor* const> nodes) {
@@ -154,61 +217,56 @@ void CpuBackend::compute(std::span<Tensor* const> nodes) {
         run_.push_back(node);
     }
     if (run_.empty()) return;
-    const int nth_wanted = n_threads_;
-    reserve(shared + local * static_cast<size_t>(nth_wanted));
+    reserve(shared + local * static_cast<size_t>(n_threads_));
+
+    // The steps: one per node, two for mul_mat (convert the activations, then the products).
+    steps_.clear();
+    for (Tensor* node : run_) {
+        if (node->op == Op::MulMat) {
+            steps_.push_back({node, 0, n_threads_});
+            steps_.push_back({node, 1, n_threads_ * kMulMatChunksPerThread});
+        } else {
+            steps_.push_back({node, 0, n_threads_});
+        }
+    }
+    if (counters_size_ < steps_.size()) {
+        counters_ = std::make_unique<StepCounters[]>(steps_.size());
+        counters_size_ = steps_.size();
+    }
+    for (size_t i = 0; i < steps_.size(); ++i) {
+        counters_[i].claimed.store(0, std::memory_order_relaxed);
+        counters_[i].finished.store(0, std::memory_order_relaxed);
+    }
 
     std::byte* const work = work_;
-    const std::vector<Tensor*>& run = run_;
+    const std::vector<Step>& steps = steps_;
+    StepCounters* const counters = counters_.get();
+    std::atomic<bool> failed{false};
     const Tensor* failed_node = nullptr;
     int32_t failed_id = 0;
 
-#pragma omp parallel num_threads(nth_wanted) if (nth_wanted > 1)
-    {
+    // Each thread walks the steps in order, takes chunks of the current one until none are
+    // left, then waits until every chunk of it is finished. A chunk is ThreadCtx{ith = chunk,
+    // nth = chunks}: the kernels' fixed split, so results do not depend on who ran what.
+    pool_.run([&](int thread, int) {
         ThreadCtx tc;
-        tc.ith = omp_get_thread_num();
-        tc.nth = omp_get_num_threads();  // the team may be smaller than asked for
         tc.shared = work;
-        tc.local = work + shared + local * static_cast<size_t>(tc.ith);
+        tc.local = work + shared + local * static_cast<size_t>(thread);
         tc.kernels = &kernels;
 
-        for (Tensor* node : run) {
-            switch (node->op) {
-                case Op::GetRows: {
-                    // Every thread checks every id: all stop together, before anything is written.
-                    int32_t bad = 0;
-                    if (!get_rows_check(*node, &bad)) {
-                        if (tc.ith == 0) {
-                            failed_node = node;
-                            failed_id = bad;
-                        }
-                        goto done;  // every thread leaves at the same node, so no barrier is left waiting
-                    }
-                    get_rows(tc, *node);
-                    break;
-                }
-                case Op::MulMat:
-                    mul_mat_convert(tc, *node);
-#pragma omp barrier
-                    mul_mat(tc, *node);
-                    break;
-                case Op::Add: add(tc, *node); break;
-                case Op::Mul: mul(tc, *node); break;
-                case Op::Scale: scale(tc, *node); break;
-                case Op::RmsNorm: rms_norm(tc, *node); break;
-                case Op::Rope: rope(tc, *node); break;
-                case Op::SoftMax: soft_max(tc, *node); break;
-                case Op::Silu: silu(tc, *node); break;
-                case Op::Gelu: gelu(tc, *node); break;
-                case Op::Swiglu: swiglu(tc, *node); break;
-                case Op::Cpy: cpy(tc, *node); break;
-                case Op::Cont: cont(tc, *node); break;
-                case Op::Argmax: argmax(tc, *node); break;
-                default: break;  // excluded above
+        for (size_t i = 0; i < steps.size(); ++i) {
+            const Step& step = steps[i];
+            Tensor& node = *step.node;
+            tc.nth = step.chunks;
+            for (int c; (c = ThreadPool::claim(counters[i].claimed)) < step.chunks;) {
+                tc.ith = c;
+                run_chunk(tc, node, step.phase, failed, failed_node, failed_id);
+                pool_.finish(counters[i].finished);
             }
-#pragma omp barrier
+            pool_.wait_for(counters[i].finished, step.chunks);
+            if (failed.load(std::memory_order_acquire)) return;  // every chunk of the step saw it
         }
-    done:;
-    }
+    });
 
     if (failed_node != nullptr) {
         fail("get_rows: id {} out of range [0, {})", failed_id, failed_node->src[0]->ne[1]);

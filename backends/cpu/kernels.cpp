@@ -1,8 +1,9 @@
 #include "backends/cpu/kernels.h"
 
-#include "backends/cpu/kernels_arm.h"
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/kernels_arm.h"
 #include "backends/cpu/kernels_x86.h"
+#include "backends/cpu/vec_math.h"
 #include "core/error.h"
 
 #include <cstdio>
@@ -76,6 +77,7 @@ CpuKernels build_kernels(KernelLevel level) {
         register_neon_kernels(k, cpu_features().neon_dotprod);
         k.variant = "neon";
     }
+    register_vec_math(k, level);
     return k;
 }
 

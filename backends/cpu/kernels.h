@@ -67,6 +67,12 @@ struct CpuKernels {
     // only where it beats vec_dot at the same level; nullptr: mul_mat uses vec_dot.
     GemmFn gemm[kTypeIdCount] = {};
 
+    // Row functions for the exponential-heavy ops, F32 and contiguous (vec_math.h). Never
+    // nullptr in a built table: the scalar level has the std::exp references.
+    double (*softmax_exp)(float* x, int64_t n, float max) = nullptr;  // x = e^(x - max); returns the sum
+    void (*silu_row)(const float* x, float* y, int64_t n) = nullptr;
+    void (*swiglu_row)(const float* a, const float* b, float* y, int64_t n) = nullptr;  // silu(a) * b
+
     const char* variant = "scalar";  // which kernel set was chosen
 
     bool can_dequantize(Type t) const { return to_float[static_cast<uint32_t>(t)] != nullptr; }

@@ -1,5 +1,6 @@
 // soft_max, per row of a [n_kv, n_q, H, B]: w = a * scale + mask, y = e^(w - max) / Σ,
 // with float exponentials, the sum in double, and y = e * (float)(1 / sum) (FORMATS.md §4.6).
+// The exponentials and the sum are the kernel table's softmax_exp (vectorized; vec_math.h).
 // mask (optional, F32 or F16) row i1 of plane (i2 % mask.ne[2], i3 % mask.ne[3]).
 // A row that is entirely -inf gives zeros instead of NaN.
 #include "backends/cpu/ops.h"
@@ -7,7 +8,6 @@
 #include "quant/f16.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 namespace ember::cpu {
@@ -53,12 +53,7 @@ void soft_max(const ThreadCtx& tc, Tensor& dst) {
             for (int64_t i0 = 0; i0 < ne0; ++i0) out[i0] = 0.0f;
             continue;
         }
-        double sum = 0.0;
-        for (int64_t i0 = 0; i0 < ne0; ++i0) {
-            const float e = std::exp(out[i0] - max);
-            out[i0] = e;
-            sum += static_cast<double>(e);
-        }
+        const double sum = tc.kernels->softmax_exp(out, ne0, max);
         const float inv = static_cast<float>(1.0 / sum);
         for (int64_t i0 = 0; i0 < ne0; ++i0) out[i0] *= inv;
     }

@@ -1,10 +1,11 @@
 // The CPU backend's op kernels, one file per op family (op_*.cpp).
 //
-// Threading model: compute() opens one OpenMP parallel region for a whole run of
-// nodes. Every thread calls every kernel with its own ThreadCtx (ith of nth) and takes a
-// fixed, contiguous share of the work (split_range); the threads meet at a barrier after
-// each node. Each output element is computed by exactly one thread with the same code in
-// the same order whatever nth is, so results are bit-identical for any thread count.
+// Threading model: compute() runs a whole list of nodes as one job on the backend's thread
+// pool (thread_pool.h). Each node is split into chunks; a kernel call does one chunk, told
+// by its ThreadCtx (ith of nth) which fixed, contiguous share of the work is its own
+// (split_range). Threads take chunks from a counter and meet after each node. Each output
+// element is computed by exactly one chunk with the same code in the same order whatever
+// nth is, so results are bit-identical for any thread and chunk count.
 //
 // Kernels never throw and never allocate: the backend sizes the workspace beforehand
 // (work sizes below) and checks every node with supports_op() before the region.
@@ -23,10 +24,10 @@
 namespace ember::cpu {
 
 struct ThreadCtx {
-    int ith = 0;                     // this thread, 0..nth-1
-    int nth = 1;                     // threads taking part
+    int ith = 0;                     // this chunk, 0..nth-1
+    int nth = 1;                     // chunks of the node
     std::byte* shared = nullptr;     // the node's shared workspace (see *_shared_size)
-    std::byte* local = nullptr;      // this thread's scratch (see local_size), 64-byte aligned
+    std::byte* local = nullptr;      // the running thread's scratch (see local_size), 64-byte aligned
     const CpuKernels* kernels = nullptr;
 };
 
