@@ -1,6 +1,7 @@
 #include "backends/cpu/kernels.h"
 
 #include "backends/cpu/gemm.h"
+#include "backends/cpu/gemm_f16.h"
 #include "backends/cpu/kernels_arm.h"
 #include "backends/cpu/kernels_x86.h"
 #include "backends/cpu/vec_math.h"
@@ -77,7 +78,9 @@ CpuKernels build_kernels(KernelLevel level) {
         register_neon_kernels(k, cpu_features().neon_dotprod);
         k.variant = "neon";
     }
+    register_f16_kernels(k, level);
     register_vec_math(k, level);
+    if (level == KernelLevel::Neon) register_neon_vec_math(k);  // over vec_math's scalar rows
     return k;
 }
 

@@ -12,4 +12,8 @@ namespace ember::cpu {
 // dot products use vdotq_s32; otherwise widening multiplies (ARMv8.0).
 void register_neon_kernels(CpuKernels& k, bool dotprod);
 
+// Replaces the soft_max / silu / swiglu row functions (vec_math.h) with NEON ones; called
+// after register_vec_math, which fills in the scalar references.
+void register_neon_vec_math(CpuKernels& k);
+
 }  // namespace ember::cpu

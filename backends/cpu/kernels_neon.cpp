@@ -9,6 +9,9 @@
 // Conversions and activation quantization repeat the reference's float operations one for
 // one (no contraction; FRINTA-style rounding via vcvtaq for roundf, the 1.5 * 2^23 trick
 // for nearest_int), so they are bit-identical to quant/.
+//
+// The soft_max / silu / swiglu rows evaluate e^x as vec_math.cpp's x86 levels do (range
+// reduction + polynomial, within a few ulp of std::exp; tests/backend/vec_math_test.cpp).
 #include "backends/cpu/kernels_arm.h"
 
 #if defined(__aarch64__)
@@ -402,6 +405,85 @@ void to_float_q6_k(const void* vx, float* y, int64_t n) {
     }
 }
 
+
+// ---- exponential-heavy rows (soft_max, silu, swiglu): see vec_math.h ---------------------------
+// The same evaluation as the x86 levels of vec_math.cpp: e^x = 2^n * p(r), n = round(x / ln 2)
+// (at most 127, so 2^n stays a normal float), r = x - n ln 2 in two steps (ln 2 split so that
+// n * ln2_hi is exact), p the degree-6 Taylor polynomial; below kExpLo the result is 0 (so
+// e^-inf = 0 exactly, as soft_max's mask needs), above kExpHi +inf, NaN stays NaN.
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f;
+constexpr float kLn2Lo = -2.12194440e-4f;
+constexpr float kC2 = 1.0f / 2, kC3 = 1.0f / 6, kC4 = 1.0f / 24, kC5 = 1.0f / 120, kC6 = 1.0f / 720;
+constexpr float kExpHi = 88.72283935546875f;
+constexpr float kExpLo = -87.33654022216797f;
+
+inline float32x4_t exp4(float32x4_t x) {
+    const float32x4_t xc = vminq_f32(vdupq_n_f32(kExpHi), vmaxq_f32(vdupq_n_f32(kExpLo), x));  // NaN stays
+    const float32x4_t n = vminq_f32(vrndnq_f32(vmulq_n_f32(xc, kLog2e)), vdupq_n_f32(127.0f));
+    float32x4_t r = vfmsq_f32(xc, n, vdupq_n_f32(kLn2Hi));
+    r = vfmsq_f32(r, n, vdupq_n_f32(kLn2Lo));
+    float32x4_t p = vdupq_n_f32(kC6);
+    p = vfmaq_f32(vdupq_n_f32(kC5), p, r);
+    p = vfmaq_f32(vdupq_n_f32(kC4), p, r);
+    p = vfmaq_f32(vdupq_n_f32(kC3), p, r);
+    p = vfmaq_f32(vdupq_n_f32(kC2), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+    const int32x4_t bits = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    float32x4_t y = vmulq_f32(p, vreinterpretq_f32_s32(bits));
+    y = vbslq_f32(vcltq_f32(x, vdupq_n_f32(kExpLo)), vdupq_n_f32(0.0f), y);
+    y = vbslq_f32(vcgtq_f32(x, vdupq_n_f32(kExpHi)), vdupq_n_f32(INFINITY), y);
+    return y;
+}
+
+inline float32x4_t silu4(float32x4_t x) { return vdivq_f32(x, vaddq_f32(vdupq_n_f32(1.0f), exp4(vnegq_f32(x)))); }
+
+// Up to 3 trailing elements in a padded vector (padding `pad`), and back.
+inline float32x4_t load_tail(const float* x, int64_t n, float pad) {
+    float t[4] = {pad, pad, pad, pad};
+    for (int64_t j = 0; j < n; ++j) t[j] = x[j];
+    return vld1q_f32(t);
+}
+inline void store_tail(float* y, int64_t n, float32x4_t v) {
+    float t[4];
+    vst1q_f32(t, v);
+    for (int64_t j = 0; j < n; ++j) y[j] = t[j];
+}
+
+double softmax_exp_neon(float* x, int64_t n, float max) {
+    const float32x4_t vmax = vdupq_n_f32(max);
+    float64x2_t s0 = vdupq_n_f64(0.0), s1 = s0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const float32x4_t e = exp4(vsubq_f32(vld1q_f32(x + i), vmax));
+        vst1q_f32(x + i, e);
+        s0 = vaddq_f64(s0, vcvt_f64_f32(vget_low_f32(e)));
+        s1 = vaddq_f64(s1, vcvt_high_f64_f32(e));
+    }
+    if (i < n) {  // padding lanes hold -inf: e^(-inf - max) = 0 adds nothing
+        const float32x4_t e = exp4(vsubq_f32(load_tail(x + i, n - i, -INFINITY), vmax));
+        store_tail(x + i, n - i, e);
+        s0 = vaddq_f64(s0, vcvt_f64_f32(vget_low_f32(e)));
+        s1 = vaddq_f64(s1, vcvt_high_f64_f32(e));
+    }
+    return vaddvq_f64(vaddq_f64(s0, s1));
+}
+
+void silu_row_neon(const float* x, float* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, silu4(vld1q_f32(x + i)));
+    if (i < n) store_tail(y + i, n - i, silu4(load_tail(x + i, n - i, 0.0f)));
+}
+
+void swiglu_row_neon(const float* a, const float* b, float* y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vmulq_f32(silu4(vld1q_f32(a + i)), vld1q_f32(b + i)));
+    if (i < n) {
+        store_tail(y + i, n - i, vmulq_f32(silu4(load_tail(a + i, n - i, 0.0f)), load_tail(b + i, n - i, 0.0f)));
+    }
+}
+
 }  // namespace
 
 void register_neon_kernels(CpuKernels& k, bool dotprod) {
@@ -441,12 +523,19 @@ void register_neon_kernels(CpuKernels& k, bool dotprod) {
     k.to_float[id(Type::Q6_K)] = to_float_q6_k;
 }
 
+void register_neon_vec_math(CpuKernels& k) {
+    k.softmax_exp = softmax_exp_neon;
+    k.silu_row = silu_row_neon;
+    k.swiglu_row = swiglu_row_neon;
+}
+
 }  // namespace ember::cpu
 
 #else  // not AArch64: nothing to register
 
 namespace ember::cpu {
 void register_neon_kernels(CpuKernels&, bool) {}
+void register_neon_vec_math(CpuKernels&) {}
 }  // namespace ember::cpu
 
 #endif
