@@ -5,6 +5,11 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+
+// GCC 12's AVX-512 headers seed some intrinsics (reduce_add, cvtps_pd) with _mm512_undefined_*()
+// and then warn about it at every use: a header false positive.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define EMBER_VEC_MATH_X86 1
 #endif
 
