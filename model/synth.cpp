@@ -1,6 +1,6 @@
-// Synthetic model writer. The GGUF header (records) is encoded by gguf::Writer; the tensor-info
-// records and the data section are written here, one tensor at a time, in the same canonical
-// layout (FORMATS.md §1.5), so the file reads back exactly and peak memory is one tensor.
+// Synthetic model writer. The GGUF header is encoded by gguf::Writer (the tensors declared) and the
+// data section streamed through gguf::StreamWriter one tensor at a time, in the canonical layout
+// (FORMATS.md §1.5), so the file reads back exactly and peak memory is one tensor.
 #include "model/synth.h"
 
 #include "core/error.h"
@@ -191,49 +191,6 @@ std::vector<SynthTensor> tensor_list(const SynthShape& s, const SynthFileType& f
     return list;
 }
 
-size_t pad(size_t x, size_t a) { return (x + a - 1) / a * a; }
-
-template <typename T>
-void append(std::vector<uint8_t>& buf, T v) {
-    const size_t at = buf.size();
-    buf.resize(at + sizeof(T));
-    std::memcpy(buf.data() + at, &v, sizeof(T));
-}
-
-class OutFile {
-public:
-    explicit OutFile(std::string path) : path_(std::move(path)), f_(std::fopen(path_.c_str(), "wb")) {
-        if (f_ == nullptr) fail("{}: cannot create: {}", path_, std::strerror(errno));
-    }
-    ~OutFile() {
-        if (f_ != nullptr) std::fclose(f_);
-    }
-    void write(const void* p, size_t n) {
-        if (n > 0 && std::fwrite(p, 1, n, f_) != n) fail("{}: write failed: {}", path_, std::strerror(errno));
-        written_ += n;
-    }
-    void pad_to(size_t alignment) {
-        static const uint8_t zeros[256] = {};
-        size_t n = pad(written_, alignment) - written_;
-        while (n > 0) {
-            const size_t k = std::min(n, sizeof zeros);
-            write(zeros, k);
-            n -= k;
-        }
-    }
-    void close() {
-        FILE* f = f_;
-        f_ = nullptr;
-        if (std::fclose(f) != 0) fail("{}: write failed: {}", path_, std::strerror(errno));
-    }
-    uint64_t written() const { return written_; }
-
-private:
-    std::string path_;
-    FILE* f_;
-    uint64_t written_ = 0;
-};
-
 }  // namespace
 
 SynthSummary write_synthetic_model(const std::string& path, const SynthParams& params) {
@@ -269,33 +226,19 @@ SynthSummary write_synthetic_model(const std::string& path, const SynthParams& p
     for (const gguf::KeyValue& kv : vocab.metadata()) {
         if (kv.key.starts_with("tokenizer.")) w.add(kv.key, kv.value);
     }
-    std::vector<uint8_t> header = w.to_bytes();  // no tensors: ends after the last record
-
     const std::vector<SynthTensor> tensors = tensor_list(shape, ft);
-    const size_t alignment = w.alignment();
-    const int64_t n_tensors = static_cast<int64_t>(tensors.size());
-    std::memcpy(header.data() + 8, &n_tensors, sizeof n_tensors);  // tensor count follows magic + version
-    uint64_t offset = 0, data_bytes = 0;
+    uint64_t data_bytes = 0;
     SynthSummary summary;
     for (const SynthTensor& t : tensors) {
-        append<uint64_t>(header, t.name.size());
-        header.insert(header.end(), t.name.begin(), t.name.end());
-        append<uint32_t>(header, t.n_dims);
-        for (uint32_t d = 0; d < t.n_dims; ++d) append<int64_t>(header, t.ne[d]);
-        append<uint32_t>(header, static_cast<uint32_t>(t.type));
-        append<uint64_t>(header, offset);
-        offset += pad(t.nbytes, alignment);
+        w.declare_tensor(t.name, t.type, std::span<const int64_t>(t.ne.data(), t.n_dims));
         data_bytes += t.nbytes;
         summary.n_params += static_cast<uint64_t>(t.ne[0] * t.ne[1]);
     }
     summary.n_tensors = tensors.size();
 
     // ---- data: one tensor at a time ------------------------------------------------------
-    const std::string tmp = fmt::format("{}.tmp{}", path, static_cast<long>(::getpid()));
-    try {
-        OutFile out(tmp);
-        out.write(header.data(), header.size());
-        out.pad_to(alignment);
+    {
+        gguf::StreamWriter out(w, path);  // a temporary file, renamed into place by finish()
         const int n_threads = params.n_threads > 0 ? params.n_threads
                                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
         uint64_t bytes_done = 0;
@@ -337,20 +280,11 @@ SynthSummary write_synthetic_model(const std::string& path, const SynthParams& p
                     }
                 }
             }
-            out.write(data.data(), data.size());
-            out.pad_to(alignment);
+            out.write_tensor(data);
             bytes_done += t.nbytes;
             if (params.progress) params.progress(ti + 1, tensors.size(), bytes_done, data_bytes, t.name);
         }
-        summary.file_bytes = out.written();
-        out.close();
-        std::error_code ec;
-        std::filesystem::rename(tmp, path, ec);
-        if (ec) fail("{}: cannot rename {} into place: {}", path, tmp, ec.message());
-    } catch (...) {
-        std::error_code ec;
-        std::filesystem::remove(tmp, ec);
-        throw;
+        summary.file_bytes = out.finish();
     }
     return summary;
 }
