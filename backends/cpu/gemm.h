@@ -24,20 +24,23 @@ void register_avx2_gemm(CpuKernels& k);
 // gemm_avx512.cpp: needs avx512f/bw/vl; the integer kernels also need AVX512_VNNI
 // (`vnni`), without it the AVX2 ones stay. Called by register_avx512_kernels.
 void register_avx512_gemm(CpuKernels& k, bool vnni);
-// The AVX-512 VNNI Q8_0 and Q4_K kernels (also the AMX kernels' fallbacks for very long rows).
+// The AVX-512 VNNI kernels (also the AMX kernels' fallbacks for very long rows).
 void gemm_q8_0_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc);
 void gemm_q4_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc);
+void gemm_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc);
+void gemm_q6_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc);
 
-// gemm_amx.cpp: AMX-INT8 tile kernels (Q8_0, Q4_K). True when the CPU has AMX-TILE + AMX-INT8, the
+// gemm_amx.cpp: AMX-INT8 tile kernels (Q8_0, Q4_K, Q5_K, Q6_K). True when the CPU has AMX-TILE + AMX-INT8, the
 // OS enables the tile state and Linux granted it to this process (asked once, on first call).
 bool amx_int8_usable();
-// Replaces the Q8_0 and Q4_K gemm with the AMX kernels when amx_int8_usable(). Called by
+// Replaces those types' gemm with the AMX kernels when amx_int8_usable(). Called by
 // register_avx512_gemm when it has VNNI.
 void register_amx_gemm(CpuKernels& k);
-// Test hooks: the AMX kernels, nullptr where AMX is not usable.
-GemmFn amx_gemm_q8_0();
-GemmFn amx_gemm_q4_k();
+// Test hook: the AMX kernel for `t`, nullptr where AMX is not usable or has none for t.
+GemmFn amx_gemm(Type t);
 
 }  // namespace ember::cpu

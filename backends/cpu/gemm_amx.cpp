@@ -1,4 +1,5 @@
-// AMX gemm kernel (gemm.h) for Q8_0 x Q8_0: Intel Advanced Matrix Extensions (AMX-TILE +
+// AMX gemm kernels (gemm.h) for Q8_0 x Q8_0 and Q4_K/Q5_K/Q6_K x Q8_K (the latter described
+// further down): Intel Advanced Matrix Extensions (AMX-TILE +
 // AMX-INT8, Sapphire Rapids and later), used at the avx512 level when the CPU has them and
 // Linux grants the process the tile-data state (arch_prctl ARCH_REQ_XCOMP_PERM).
 //
@@ -20,6 +21,8 @@
 
 #include "backends/cpu/k4_scales.h"
 #include "quant/q4_k.h"
+#include "quant/q5_k.h"
+#include "quant/q6_k.h"
 #include "quant/q8_0.h"
 #include "quant/q8_k.h"
 
@@ -154,78 +157,160 @@ void gemm_q8_0_amx(int64_t k, const void* w, size_t ldw, const void* y, size_t l
     _tile_release();
 }
 
-// ---- Q4_K x Q8_K -------------------------------------------------------------------------
+// ---- K-quants x Q8_K ---------------------------------------------------------------------
 //
-// Per super-block and 16-row group: the weights' nibbles are unpacked to bytes (16 rows x
-// 256, the A tiles of the 8 sub-blocks at stride 256) and their scales and mins turned into
-// floats d*sc and dmin*m; per sub-block one tdpbusd (u8 weights x s8 activations) gives the
-// exact 16 x 16 int32 sums, and the epilogue adds, row by row and sub-block after sub-block,
-//   acc[i] += float(sum[i]) * (d*sc)[i] * dy  -  (dmin*m)[i] * dy * (bsums pair)
-// so each output's float operations do not depend on the tile it is in.
+// Per super-block and 16-row group: the weights are unpacked to unsigned bytes (16 rows x
+// 256, the A tiles of the sub-blocks at stride 256) and their per-sub-block factors turned
+// into floats; per sub-block one tdpbusd (u8 weights x s8 activations) gives the exact
+// 16 x 16 int32 sums, and the epilogue adds, row by row and sub-block after sub-block,
+//   acc[i] += float(sum[i]) * scale[i] * dy  -  offset[i] * dy * bsum
+// with (scale, offset) = (d*sc, dmin*m) for Q4_K/Q5_K (32-element sub-blocks) and
+// (d*sc, 32*d*sc) for Q6_K (16-element sub-blocks, unsigned q6 = signed value + 32), bsum the
+// sub-block's activation sum (from Q8_K's bsums). Each output's float operations do not
+// depend on the tile it is in.
 
 constexpr int64_t kMaxSuperBlocks = 32;  // K / 256 up to which the packed group fits the stack
-constexpr int kSubTiles = QK_K / 32;     // B tiles per super-block
-struct PackedK4 {                        // one super-block of 16 activation rows
-    int8_t tiles[kSubTiles][kBTileBytes];  // sub-block j in VNNI layout
-    float dy[kTile];                       // activation scales
-    float ymin[kSubTiles][kTile];          // dy * (bsums[2j] + bsums[2j+1])
+
+template <int Sub>  // elements per sub-block: 32 or 16
+struct PackedK {    // one super-block of 16 activation rows
+    static constexpr int kSubs = QK_K / Sub;
+    static constexpr int kTileBytes = Sub / 4 * 64;
+    int8_t tiles[kSubs][kTileBytes];  // sub-block j in VNNI layout (Sub/4 rows of 64 bytes)
+    float dy[kTile];                  // activation scales
+    float ybsum[kSubs][kTile];        // dy * (sum of the sub-block's activations)
 };
 
-void pack_columns_q8_k(const char* y, size_t ldy, int cols, int64_t nb, PackedK4* out) {
-    std::memset(static_cast<void*>(out), 0, static_cast<size_t>(nb) * sizeof(PackedK4));
+template <int Sub>
+void pack_columns_q8_k(const char* y, size_t ldy, int cols, int64_t nb, PackedK<Sub>* out) {
+    constexpr int kPer = Sub / 16;  // bsums per sub-block
+    std::memset(static_cast<void*>(out), 0, static_cast<size_t>(nb) * sizeof(PackedK<Sub>));
     for (int c = 0; c < cols; ++c) {
         const auto* row = reinterpret_cast<const BlockQ8_K*>(y + static_cast<size_t>(c) * ldy);
         for (int64_t b = 0; b < nb; ++b) {
-            PackedK4& p = out[b];
+            PackedK<Sub>& p = out[b];
             p.dy[c] = row[b].d;
-            for (int j = 0; j < kSubTiles; ++j) {
-                for (int kk = 0; kk < 8; ++kk) std::memcpy(&p.tiles[j][64 * kk + 4 * c], row[b].qs + 32 * j + 4 * kk, 4);
-                p.ymin[j][c] = row[b].d * static_cast<float>(row[b].bsums[2 * j] + row[b].bsums[2 * j + 1]);
+            for (int j = 0; j < PackedK<Sub>::kSubs; ++j) {
+                for (int kk = 0; kk < Sub / 4; ++kk) std::memcpy(&p.tiles[j][64 * kk + 4 * c], row[b].qs + Sub * j + 4 * kk, 4);
+                int bsum = 0;
+                for (int t = 0; t < kPer; ++t) bsum += row[b].bsums[kPer * j + t];
+                p.ybsum[j][c] = row[b].d * static_cast<float>(bsum);
             }
         }
     }
 }
 
-template <int Rows>
-void row_group_q4_k(const char* w, size_t ldw, const PackedK4* packed, int64_t nb, float* dst, size_t ldd, int cols) {
-    alignas(64) int32_t sums[kTile][kTile];
-    alignas(64) uint8_t unpacked[kTile][QK_K];  // A tiles: sub-block j at column 32j
-    float dsc[kSubTiles][kTile];                // d * sc per sub-block and row
-    float dmm[kSubTiles][kTile];                // dmin * m
-    __m512 acc[Rows];
-    for (int i = 0; i < Rows; ++i) acc[i] = _mm512_setzero_ps();
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
-    for (int64_t b = 0; b < nb; ++b) {
-        for (int i = 0; i < Rows; ++i) {
-            const BlockQ4_K& x = reinterpret_cast<const BlockQ4_K*>(w + static_cast<size_t>(i) * ldw)[b];
-            for (int ch = 0; ch < 4; ++ch) {
-                const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * ch));
-                _mm256_store_si256(reinterpret_cast<__m256i*>(&unpacked[i][64 * ch]), _mm256_and_si256(q, low4));
-                _mm256_store_si256(reinterpret_cast<__m256i*>(&unpacked[i][64 * ch + 32]),
-                                   _mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
-            }
-            alignas(16) uint8_t sm[16];
-            unpack_k4_scales_mins(x.scales, sm);
-            const float d = h2f(x.d);
-            const float dmin = h2f(x.dmin);
-            for (int j = 0; j < kSubTiles; ++j) {
-                dsc[j][i] = d * static_cast<float>(sm[j]);
-                dmm[j][i] = dmin * static_cast<float>(sm[8 + j]);
+// Row i of a super-block: 256 unsigned values and the per-sub-block (scale, offset) factors.
+template <typename Block>
+struct Unpack;
+
+template <>
+struct Unpack<BlockQ4_K> {
+    static constexpr int kSub = 32;
+    static void row(const BlockQ4_K& x, uint8_t* u, float* scale, float* offset, int stride) {
+        const __m256i low4 = _mm256_set1_epi8(0x0F);
+        for (int ch = 0; ch < 4; ++ch) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * ch));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64 * ch), _mm256_and_si256(q, low4));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64 * ch + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+        }
+        k4_factors(x.d, x.dmin, x.scales, scale, offset, stride);
+    }
+    static void k4_factors(uint16_t d16, uint16_t dmin16, const uint8_t* scales, float* scale, float* offset, int stride) {
+        alignas(16) uint8_t sm[16];
+        unpack_k4_scales_mins(scales, sm);
+        const float d = h2f(d16);
+        const float dmin = h2f(dmin16);
+        for (int j = 0; j < 8; ++j) {
+            scale[j * stride] = d * static_cast<float>(sm[j]);
+            offset[j * stride] = dmin * static_cast<float>(sm[8 + j]);
+        }
+    }
+};
+
+template <>
+struct Unpack<BlockQ5_K> {
+    static constexpr int kSub = 32;
+    static void row(const BlockQ5_K& x, uint8_t* u, float* scale, float* offset, int stride) {
+        const __m256i low4 = _mm256_set1_epi8(0x0F);
+        const __m256i one = _mm256_set1_epi8(1);
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh));
+        for (int ch = 0; ch < 4; ++ch) {
+            const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * ch));
+            // bit s of qh[l] is bit 4 of element 32s + l; epi16 shifts are fine after the mask
+            const __m256i h0 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * ch)), one);
+            const __m256i h1 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * ch + 1)), one);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64 * ch),
+                               _mm256_or_si256(_mm256_and_si256(q, low4), _mm256_slli_epi16(h0, 4)));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64 * ch + 32),
+                               _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), _mm256_slli_epi16(h1, 4)));
+        }
+        Unpack<BlockQ4_K>::k4_factors(x.d, x.dmin, x.scales, scale, offset, stride);
+    }
+};
+
+template <>
+struct Unpack<BlockQ6_K> {
+    static constexpr int kSub = 16;
+    static void row(const BlockQ6_K& x, uint8_t* u, float* scale, float* offset, int stride) {
+        const __m256i low4 = _mm256_set1_epi8(0x0F);
+        const __m256i two = _mm256_set1_epi8(0x03);
+        // element 128h + 32t + l: low bits from ql[64h + 32(t%2) + l] (nibble t/2), high bits
+        // (qh[32h + l] >> 2t) & 3
+        for (int h = 0; h < 2; ++h) {
+            const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h));
+            for (int t = 0; t < 4; ++t) {
+                const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.ql + 64 * h + 32 * (t % 2)));
+                const __m256i lo = _mm256_and_si256(_mm256_srl_epi16(ql, _mm_cvtsi32_si128(4 * (t / 2))), low4);
+                const __m256i hi = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * t)), two);
+                _mm256_store_si256(reinterpret_cast<__m256i*>(u + 128 * h + 32 * t),
+                                   _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4)));
             }
         }
-        const PackedK4& p = packed[b];
+        const float d = h2f(x.d);
+        for (int j = 0; j < 16; ++j) {
+            scale[j * stride] = d * static_cast<float>(x.scales[j]);
+            offset[j * stride] = 32.0f * scale[j * stride];  // exact: a power-of-two multiple
+        }
+    }
+};
+
+// A tile: Sub bytes of `rows` rows; B tile: Sub/4 rows of 64 bytes.
+TileConfig config_for_sub(int rows, int sub) {
+    TileConfig c = config_for(rows);
+    c.colsb[1] = static_cast<uint16_t>(sub);
+    c.rows[2] = static_cast<uint8_t>(sub / 4);
+    return c;
+}
+
+template <typename Block, int Rows>
+void row_group_k(const char* w, size_t ldw, const PackedK<Unpack<Block>::kSub>* packed, int64_t nb, float* dst,
+                 size_t ldd, int cols) {
+    constexpr int kSub = Unpack<Block>::kSub;
+    constexpr int kSubs = QK_K / kSub;
+    alignas(64) int32_t sums[kTile][kTile];
+    alignas(64) uint8_t unpacked[kTile][QK_K];  // A tiles: sub-block j at column kSub * j
+    float scale[kSubs][kTile];
+    float offset[kSubs][kTile];
+    __m512 acc[Rows];
+    for (int i = 0; i < Rows; ++i) acc[i] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        for (int i = 0; i < Rows; ++i) {
+            const Block& x = reinterpret_cast<const Block*>(w + static_cast<size_t>(i) * ldw)[b];
+            Unpack<Block>::row(x, unpacked[i], &scale[0][i], &offset[0][i], kTile);
+        }
+        const auto& p = packed[b];
         const __m512 dy = _mm512_loadu_ps(p.dy);
-        for (int j = 0; j < kSubTiles; ++j) {
+        for (int j = 0; j < kSubs; ++j) {
             _tile_zero(0);
-            _tile_loadd(1, &unpacked[0][32 * j], QK_K);
+            _tile_loadd(1, &unpacked[0][kSub * j], QK_K);
             _tile_loadd(2, p.tiles[j], 64);
             _tile_dpbusd(0, 1, 2);
             _tile_stored(0, sums, 64);
-            const __m512 ymin = _mm512_loadu_ps(p.ymin[j]);
+            const __m512 ybsum = _mm512_loadu_ps(p.ybsum[j]);
             for (int i = 0; i < Rows; ++i) {
                 const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(sums[i]));
-                acc[i] = _mm512_fmadd_ps(s, _mm512_mul_ps(_mm512_set1_ps(dsc[j][i]), dy), acc[i]);
-                acc[i] = _mm512_fnmadd_ps(_mm512_set1_ps(dmm[j][i]), ymin, acc[i]);
+                acc[i] = _mm512_fmadd_ps(s, _mm512_mul_ps(_mm512_set1_ps(scale[j][i]), dy), acc[i]);
+                acc[i] = _mm512_fnmadd_ps(_mm512_set1_ps(offset[j][i]), ybsum, acc[i]);
             }
         }
     }
@@ -236,22 +321,26 @@ void row_group_q4_k(const char* w, size_t ldw, const PackedK4* packed, int64_t n
     }
 }
 
-using RowGroupK4Fn = void (*)(const char*, size_t, const PackedK4*, int64_t, float*, size_t, int);
+template <typename Block>
+using RowGroupKFn = void (*)(const char*, size_t, const PackedK<Unpack<Block>::kSub>*, int64_t, float*, size_t, int);
 
-template <size_t... I>
-constexpr std::array<RowGroupK4Fn, kTile + 1> row_group_q4_k_table(std::index_sequence<I...>) {
-    return {nullptr, &row_group_q4_k<static_cast<int>(I) + 1>...};
+template <typename Block, size_t... I>
+constexpr std::array<RowGroupKFn<Block>, kTile + 1> row_group_k_table(std::index_sequence<I...>) {
+    return {nullptr, &row_group_k<Block, static_cast<int>(I) + 1>...};
 }
-constexpr std::array<RowGroupK4Fn, kTile + 1> kRowGroupQ4K = row_group_q4_k_table(std::make_index_sequence<kTile>{});
 
-void gemm_q4_k_amx(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
-                   int64_t nr, int64_t nc) {
+template <typename Block, GemmFn Fallback>
+void gemm_k_amx(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd, int64_t nr,
+                int64_t nc) {
+    constexpr int kSub = Unpack<Block>::kSub;
+    static constexpr std::array<RowGroupKFn<Block>, kTile + 1> kRowGroups =
+        row_group_k_table<Block>(std::make_index_sequence<kTile>{});
     const int64_t nb = k / QK_K;
     if (nb > kMaxSuperBlocks) {
-        gemm_q4_k_vnni(k, w, ldw, y, ldy, dst, ldd, nr, nc);  // the packed group would not fit the stack
+        Fallback(k, w, ldw, y, ldy, dst, ldd, nr, nc);  // the packed group would not fit the stack
         return;
     }
-    PackedK4 packed[kMaxSuperBlocks];
+    PackedK<kSub> packed[kMaxSuperBlocks];
     const auto* wb = static_cast<const char*>(w);
     const auto* yb = static_cast<const char*>(y);
     int loaded = 0;
@@ -259,17 +348,17 @@ void gemm_q4_k_amx(int64_t k, const void* w, size_t ldw, const void* y, size_t l
         const int64_t rb1 = nr - rb0 < kRowBlock ? nr : rb0 + kRowBlock;
         for (int64_t c0 = 0; c0 < nc; c0 += kTile) {
             const int cols = static_cast<int>(nc - c0 < kTile ? nc - c0 : kTile);
-            pack_columns_q8_k(yb + static_cast<size_t>(c0) * ldy, ldy, cols, nb, packed);
+            pack_columns_q8_k<kSub>(yb + static_cast<size_t>(c0) * ldy, ldy, cols, nb, packed);
             for (int64_t r0 = rb0; r0 < rb1; r0 += kTile) {
                 const int rows = static_cast<int>(rb1 - r0 < kTile ? rb1 - r0 : kTile);
                 if (rows != loaded) {
-                    const TileConfig cfg = config_for(rows);
+                    const TileConfig cfg = config_for_sub(rows, kSub);
                     _tile_loadconfig(&cfg);
                     loaded = rows;
                 }
-                kRowGroupQ4K[static_cast<size_t>(rows)](wb + static_cast<size_t>(r0) * ldw, ldw, packed, nb,
-                                                        dst + static_cast<size_t>(c0) * ldd + static_cast<size_t>(r0),
-                                                        ldd, cols);
+                kRowGroups[static_cast<size_t>(rows)](wb + static_cast<size_t>(r0) * ldw, ldw, packed, nb,
+                                                      dst + static_cast<size_t>(c0) * ldd + static_cast<size_t>(r0), ldd,
+                                                      cols);
             }
         }
     }
@@ -297,14 +386,24 @@ bool amx_int8_usable() {
     return usable;
 }
 
-GemmFn amx_gemm_q8_0() { return amx_int8_usable() ? gemm_q8_0_amx : nullptr; }
-GemmFn amx_gemm_q4_k() { return amx_int8_usable() ? gemm_q4_k_amx : nullptr; }
+GemmFn amx_gemm(Type t) {
+    if (!amx_int8_usable()) return nullptr;
+    switch (t) {
+        case Type::Q8_0: return gemm_q8_0_amx;
+        case Type::Q4_K: return gemm_k_amx<BlockQ4_K, gemm_q4_k_vnni>;
+        case Type::Q5_K: return gemm_k_amx<BlockQ5_K, gemm_q5_k_vnni>;
+        case Type::Q6_K: return gemm_k_amx<BlockQ6_K, gemm_q6_k_vnni>;
+        default: return nullptr;
+    }
+}
 
 void register_amx_gemm(CpuKernels& k) {
     const auto id = static_cast<uint32_t>(Type::Q8_0);
     if (!amx_int8_usable()) return;
     k.gemm[id] = gemm_q8_0_amx;
-    k.gemm[static_cast<uint32_t>(Type::Q4_K)] = gemm_q4_k_amx;
+    k.gemm[static_cast<uint32_t>(Type::Q4_K)] = gemm_k_amx<BlockQ4_K, gemm_q4_k_vnni>;
+    k.gemm[static_cast<uint32_t>(Type::Q5_K)] = gemm_k_amx<BlockQ5_K, gemm_q5_k_vnni>;
+    k.gemm[static_cast<uint32_t>(Type::Q6_K)] = gemm_k_amx<BlockQ6_K, gemm_q6_k_vnni>;
 }
 
 }  // namespace ember::cpu
@@ -314,8 +413,7 @@ void register_amx_gemm(CpuKernels& k) {
 namespace ember::cpu {
 bool amx_int8_usable() { return false; }
 void register_amx_gemm(CpuKernels&) {}
-GemmFn amx_gemm_q8_0() { return nullptr; }
-GemmFn amx_gemm_q4_k() { return nullptr; }
+GemmFn amx_gemm(Type) { return nullptr; }
 }  // namespace ember::cpu
 
 #endif

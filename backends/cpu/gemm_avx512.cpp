@@ -287,14 +287,24 @@ void gemm_q4_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t 
     gemm_tiles<4, 4, TileK4<BlockQ4_K>::Tile>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
+void gemm_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc) {
+    gemm_tiles<4, 4, TileK4<BlockQ5_K>::Tile>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
+}
+
+void gemm_q6_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc) {
+    gemm_tiles<4, 4, TileQ6K>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
+}
+
 void register_avx512_gemm(CpuKernels& k, bool vnni) {
     if (!vnni) return;  // vpdpwssd / vpdpbusd: keep the AVX2 gemm kernels
     auto id = [](Type t) { return static_cast<uint32_t>(t); };
     k.gemm[id(Type::Q4_K)] = gemm_q4_k_vnni;
-    k.gemm[id(Type::Q5_K)] = gemm_tiles<4, 4, TileK4<BlockQ5_K>::Tile>;
-    k.gemm[id(Type::Q6_K)] = gemm_tiles<4, 4, TileQ6K>;
+    k.gemm[id(Type::Q5_K)] = gemm_q5_k_vnni;
+    k.gemm[id(Type::Q6_K)] = gemm_q6_k_vnni;
     k.gemm[id(Type::Q8_0)] = gemm_q8_0_vnni;
-    register_amx_gemm(k);  // Q8_0 and Q4_K on AMX tiles where the CPU and OS allow it
+    register_amx_gemm(k);  // Q8_0 and K-quants on AMX tiles where the CPU and OS allow it
 }
 
 }  // namespace ember::cpu
@@ -305,6 +315,8 @@ namespace ember::cpu {
 void register_avx512_gemm(CpuKernels&, bool) {}
 void gemm_q8_0_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
 void gemm_q4_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
+void gemm_q5_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
+void gemm_q6_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
 }  // namespace ember::cpu
 
 #endif

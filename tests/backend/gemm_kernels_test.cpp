@@ -84,13 +84,15 @@ std::vector<Kernel> kernels_under_test() {
         if (lv.level == KernelLevel::Avx512 && cpu::cpu_features().avx512vnni) {
             out.push_back({"avx512 vnni", Type::Q8_0, cpu::gemm_q8_0_vnni});
             out.push_back({"avx512 vnni", Type::Q4_K, cpu::gemm_q4_k_vnni});
+            out.push_back({"avx512 vnni", Type::Q5_K, cpu::gemm_q5_k_vnni});
+            out.push_back({"avx512 vnni", Type::Q6_K, cpu::gemm_q6_k_vnni});
         }
     }
     if (cpu::amx_int8_usable()) {
-        EXPECT_NE(cpu::amx_gemm_q8_0(), nullptr);
-        EXPECT_NE(cpu::amx_gemm_q4_k(), nullptr);
-        out.push_back({"amx", Type::Q8_0, cpu::amx_gemm_q8_0()});
-        out.push_back({"amx", Type::Q4_K, cpu::amx_gemm_q4_k()});
+        for (const GemmType& gt : gemm_types()) {
+            EXPECT_NE(cpu::amx_gemm(gt.type), nullptr) << type_name(gt.type);
+            out.push_back({"amx", gt.type, cpu::amx_gemm(gt.type)});
+        }
     } else {
         std::cout << "[ GEMM     ] AMX-INT8 not usable here: the AMX kernel is NOT TESTED\n";
     }
