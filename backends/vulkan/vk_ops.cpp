@@ -131,11 +131,11 @@ Dispatch plan_dispatch(const Tensor& node) {
             d.pc.u0 = static_cast<uint32_t>(s1->ne[2] / s0->ne[2]);
             d.pc.u1 = static_cast<uint32_t>(s1->ne[3] / s0->ne[3]);
             const uint64_t N = s0->ne[1], M = s1->ne[1], batches = s1->ne[2] * s1->ne[3];
-            // Few columns: one workgroup per output, weights streamed once per column.
+            // Few columns: one workgroup per 4 outputs, weights streamed once per column.
             // More: 32x32 tiles that reuse each dequantized weight across 32 columns.
             if (M <= 4) {
                 d.shader = fmt::format("mul_mat_vec_{}", type_name(s0->type));
-                d.groups = N * M * batches;
+                d.groups = (N + 3) / 4 * M * batches;  // ROWS = 4 in mul_mat_vec.comp
             } else {
                 d.shader = fmt::format("mul_mat_tiled_{}", type_name(s0->type));
                 d.groups = ((N + 31) / 32) * ((M + 31) / 32) * batches;
