@@ -3,7 +3,7 @@
 # Needs Debian's cross toolchain and arm64 builds of the dependencies (multiarch):
 #   apt-get install g++-aarch64-linux-gnu qemu-user
 #   dpkg --add-architecture arm64 && apt-get update
-#   apt-get install libfmt-dev:arm64 libgtest-dev:arm64     (CLI11 is header-only)
+#   apt-get install libfmt-dev:arm64 libgtest-dev:arm64 libgomp1:arm64  (CLI11 is header-only)
 # scripts/cross-aarch64 does all of this, then builds and runs the kernel tests.
 #
 # Programs built here run through qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR), so
@@ -26,6 +26,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 
 find_program(EMBER_QEMU_AARCH64 qemu-aarch64)
 if(EMBER_QEMU_AARCH64)
-  # -L: where qemu finds the target's dynamic loader and runtime libraries.
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${EMBER_QEMU_AARCH64} -L /usr/${EMBER_CROSS_TRIPLE})
+  # No -L /usr/aarch64-linux-gnu: programs run on the multiarch arm64 runtime (libc6:arm64,
+  # libstdc++6:arm64 in /lib/aarch64-linux-gnu, loader /lib/ld-linux-aarch64.so.1). With the
+  # cross toolchain's copy of glibc (libc6-arm64-cross 2.36-8cross1), pthread_create never
+  # returns under Debian 12's qemu-user 7.2, so every multi-threaded test would hang.
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${EMBER_QEMU_AARCH64})
 endif()
