@@ -6,12 +6,12 @@
 // back to the CPU backend through the scheduler; both work on host memory, so no copies are
 // ever made between them.
 //
-// Threads: the scheduler runs splits one after the other, so the CPU backend's OpenMP team
-// is idle while sgemm runs and OpenBLAS's threads are idle while the CPU runs. Before every
-// sgemm the backend sets OpenBLAS's thread count to its own n_threads (the session's), so the
-// two pools are the same size and never run at the same time: the cores are never
-// oversubscribed. (What remains is each pool's brief spin-wait after its work ends; see
-// README.md, "BLAS".)
+// Threads: Debian's OpenBLAS is the pthreads variant, with its own pool. The scheduler runs
+// splits one after the other, so the CPU backend's threads are idle while sgemm runs and
+// OpenBLAS's threads are idle while the CPU runs. Before every sgemm the backend sets
+// OpenBLAS's thread count to its own n_threads (the session's), so the two pools are the same
+// size and never compute at the same time: the cores are never oversubscribed. (What remains
+// is each pool's brief spin-wait after its work ends; see README.md, "BLAS".)
 #pragma once
 
 #include "core/backend.h"

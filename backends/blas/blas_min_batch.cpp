@@ -1,7 +1,8 @@
 // The automatic threshold of the BLAS backend: per weight type, the smallest activation
-// batch (mul_mat src1 ne[1]) for which dequantize + sgemm beats the CPU backend's own
-// mul_mat. Measured with `ember bench --backend cpu,blas` (see README.md, "BLAS"); re-tune
-// this table when either side gets faster. kNeverBatch: BLAS never takes that type.
+// batch (mul_mat src1 ne[1]) at which dequantize + sgemm beats the CPU backend's own mul_mat,
+// or kNeverBatch where it does not. These are measurements, not laws: re-tune this table with
+// `ember bench --backend cpu,blas` whenever either side gets faster (README.md, "BLAS", has the
+// numbers behind each row and the command).
 #include "backends/blas/blas_backend.h"
 
 namespace ember::blas {
@@ -13,17 +14,27 @@ struct MinBatch {
 };
 
 constexpr MinBatch kMinBatch[] = {
+    // Float weights: the CPU backend has no tiled gemm for them (one vec_dot per output), and
+    // expanding them to F32 costs little, so sgemm wins from small batches on.
+    // Measured: F16 pp512 on the tinyllama shape (BF16 and F32 follow F16).
     {Type::F32, 32},
     {Type::F16, 32},
     {Type::BF16, 32},
-    {Type::Q8_0, 32},
-    {Type::Q4_0, 32},
-    {Type::Q4_1, 32},
-    {Type::Q5_0, 32},
-    {Type::Q5_1, 32},
-    {Type::Q4_K, 32},
-    {Type::Q5_K, 32},
-    {Type::Q6_K, 32},
+    // The K-quants: the CPU backend's VNNI / AMX-INT8 gemm kernels read the packed blocks and
+    // were as fast as or faster than dequantize + sgemm at pp512 (Q4_K_M: Q4_K and Q6_K;
+    // Q5_K has the same kernel family).
+    {Type::Q4_K, kNeverBatch},
+    {Type::Q5_K, kNeverBatch},
+    {Type::Q6_K, kNeverBatch},
+    // Q8_0: sgemm was ~15% faster at pp512, but dequantizing 4 bytes per weight per batch is a
+    // fixed cost that small batches cannot amortize: only large batches.
+    {Type::Q8_0, 128},
+    // The legacy formats have no CPU gemm kernel (the vec_dot path, slower than Q8_0's gemm):
+    // not measured separately, they follow Q8_0.
+    {Type::Q4_0, 128},
+    {Type::Q4_1, 128},
+    {Type::Q5_0, 128},
+    {Type::Q5_1, 128},
 };
 
 }  // namespace

@@ -115,9 +115,9 @@ void SgemmMulMat::compute(Tensor& dst) {
     if (!a_in_place && weights_.size() < static_cast<size_t>(chunk * K)) weights_.resize(static_cast<size_t>(chunk * K));
     const int64_t ldc = dst.ne[1] == 1 ? N : static_cast<int64_t>(dst.nb[1] / sizeof(float));
 
-    // OpenBLAS's pool gets exactly our thread count: the CPU backend's OpenMP team is idle
-    // while sgemm runs (the scheduler runs one split at a time), so the cores are shared by
-    // one pool at a time. Set before every call: another session may have set a different one.
+    // OpenBLAS's pool gets exactly our thread count: the CPU backend's threads are idle while
+    // sgemm runs (the scheduler runs one split at a time), so the cores are shared by one pool
+    // at a time. Set before every call: another session may have set a different one.
     openblas_set_num_threads(n_threads_);
 
     for (int64_t j3 = 0; j3 < a.ne[3]; ++j3)
