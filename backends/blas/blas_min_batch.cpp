@@ -14,11 +14,12 @@ struct MinBatch {
 };
 
 constexpr MinBatch kMinBatch[] = {
-    // Float weights: the CPU backend has no tiled gemm for them (one vec_dot per output), and
-    // expanding them to F32 costs little, so sgemm wins from small batches on.
-    // Measured: F16 pp512 on the tinyllama shape (BF16 and F32 follow F16).
+    // F16: against the CPU backend's F16 tile gemm, sgemm lost at pp128 (8.6 vs 11.0 t/s) and
+    // won at pp512 (20.8 vs 12.1 t/s): only large batches.
+    {Type::F16, 256},
+    // BF16 and F32 have no CPU tile gemm (one vec_dot per output), and expanding them to F32
+    // costs little: sgemm wins from small batches on (F16 before its gemm: 2.7x at pp512).
     {Type::F32, 32},
-    {Type::F16, 32},
     {Type::BF16, 32},
     // The K-quants: the CPU backend's VNNI / AMX-INT8 gemm kernels read the packed blocks and
     // were as fast as or faster than dequantize + sgemm at pp512 (Q4_K_M: Q4_K and Q6_K;
