@@ -27,15 +27,6 @@ namespace {
 constexpr int64_t kTileN = 16;  // weight rows per tile
 constexpr int64_t kTileM = 16;  // activation rows per tile
 
-// Token generation streams every weight byte from memory once: the row kPrefetchRows ahead
-// is requested while this one is computed, so more of the stream is in flight than the
-// hardware prefetcher alone keeps.
-constexpr int64_t kPrefetchRows = 4;
-
-inline void prefetch_row(const char* p, size_t bytes) {
-    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 0, 2);
-}
-
 constexpr int64_t kGemmMinRows = 4;        // activation rows from which the gemm path is used
 constexpr int64_t kGemmRowChunk = 16;      // weight rows per work item (a multiple of every gemm's R)
 constexpr size_t kActBlockBytes = 512 << 10;  // activation rows per block: half of a typical L2
@@ -143,8 +134,6 @@ void mul_mat(const ThreadCtx& tc, Tensor& dst) {
     const int64_t r2 = B2 / a.ne[2];  // b batches per a batch (grouped-query attention)
     const int64_t r3 = B3 / a.ne[3];
 
-    const size_t w_row_bytes = row_size(a.type, K);
-
     // Tiles ordered (batch, n tile, m tile); each thread takes a contiguous run of them.
     const int64_t tiles_n = (N + kTileN - 1) / kTileN;
     const int64_t tiles_m = (M + kTileM - 1) / kTileM;
@@ -164,7 +153,6 @@ void mul_mat(const ThreadCtx& tc, Tensor& dst) {
         const std::byte* acts = tc.shared + static_cast<size_t>((i3 * B2 + i2) * M) * act_row;
         for (int64_t n = n0; n < n1; ++n) {
             const char* w = row_ptr(a, n, i2 / r2, i3 / r3);
-            if (n + kPrefetchRows < N) prefetch_row(row_ptr(a, n + kPrefetchRows, i2 / r2, i3 / r3), w_row_bytes);
             for (int64_t m = m0; m < m1; ++m) {
                 const float v = vec_dot(K, w, acts + static_cast<size_t>(m) * act_row);
                 *reinterpret_cast<float*>(elem(dst, n, m, i2, i3)) = v;
