@@ -11,6 +11,7 @@
 // Conversions and activation quantization repeat the reference's float operations one
 // for one (mul then sub, no contraction), so they are bit-identical.
 #include "backends/cpu/kernels_x86.h"
+#include "backends/cpu/k4_scales.h"
 
 #include "backends/cpu/gemm.h"
 
@@ -204,23 +205,6 @@ float vec_dot_q5_1_avx2(int64_t n, const void* vx, const void* vy) {
 
 // ---- K-quants . Q8_K -------------------------------------------------------------------------
 
-// The eight 6-bit scales and mins of Q4_K / Q5_K (k_common.h layout), unpacked four at a
-// time with 32-bit arithmetic: out[0..7] = sc, out[8..15] = m.
-inline void unpack_scales_mins_k4(const uint8_t* scales, uint8_t out[16]) {
-    uint32_t a, b, c;
-    std::memcpy(&a, scales, 4);
-    std::memcpy(&b, scales + 4, 4);
-    std::memcpy(&c, scales + 8, 4);
-    const uint32_t sc_lo = a & 0x3F3F3F3Fu;
-    const uint32_t m_lo = b & 0x3F3F3F3Fu;
-    const uint32_t sc_hi = (c & 0x0F0F0F0Fu) | ((a >> 2) & 0x30303030u);
-    const uint32_t m_hi = ((c >> 4) & 0x0F0F0F0Fu) | ((b >> 2) & 0x30303030u);
-    std::memcpy(out, &sc_lo, 4);
-    std::memcpy(out + 4, &sc_hi, 4);
-    std::memcpy(out + 8, &m_lo, 4);
-    std::memcpy(out + 12, &m_hi, 4);
-}
-
 // sum_k bsums[k] * m[k/2] as 8 int32 lanes (lane s holds sub-block s).
 inline __m256i mins_dot(const int16_t* bsums, const uint8_t* m8) {
     const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums));
@@ -239,7 +223,7 @@ float vec_dot_q4_k_avx2(int64_t n, const void* vx, const void* vy) {
     __m256 acc_m = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         alignas(16) uint8_t sm[16];
-        unpack_scales_mins_k4(x[b].scales, sm);
+        unpack_k4_scales_mins(x[b].scales, sm);
         __m256i sumq = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * c));
@@ -270,7 +254,7 @@ float vec_dot_q5_k_avx2(int64_t n, const void* vx, const void* vy) {
     __m256 acc_m = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         alignas(16) uint8_t sm[16];
-        unpack_scales_mins_k4(x[b].scales, sm);
+        unpack_k4_scales_mins(x[b].scales, sm);
         const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qh));
         __m256i sumq = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
@@ -544,7 +528,7 @@ void to_float_q4_k_avx2(const void* vx, float* y, int64_t n) {
         const float d = h2f(x[b].d);
         const float dmin = h2f(x[b].dmin);
         alignas(16) uint8_t sm[16];
-        unpack_scales_mins_k4(x[b].scales, sm);
+        unpack_k4_scales_mins(x[b].scales, sm);
         for (int c = 0; c < 4; ++c, y += 64) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * c));
             store_affine_32(_mm256_and_si256(q, low4), _mm256_set1_ps(d * sm[2 * c]), _mm256_set1_ps(dmin * sm[8 + 2 * c]), y);
@@ -563,7 +547,7 @@ void to_float_q5_k_avx2(const void* vx, float* y, int64_t n) {
         const float d = h2f(x[b].d);
         const float dmin = h2f(x[b].dmin);
         alignas(16) uint8_t sm[16];
-        unpack_scales_mins_k4(x[b].scales, sm);
+        unpack_k4_scales_mins(x[b].scales, sm);
         const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qh));
         for (int c = 0; c < 4; ++c, y += 64) {
             const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * c));

@@ -11,6 +11,7 @@
 // As in the AVX2 set, integer sums are exact within a block and only the float summation
 // order differs from the scalar reference.
 #include "backends/cpu/kernels_x86.h"
+#include "backends/cpu/k4_scales.h"
 
 #include "backends/cpu/gemm.h"
 
@@ -152,21 +153,6 @@ float vec_dot_q4_0_vnni(int64_t n, const void* vx, const void* vy) {
 
 // ---- K-quants with 512-bit maddubs ------------------------------------------------------------
 
-inline void unpack_scales_mins_k4(const uint8_t* scales, uint8_t out[16]) {
-    uint32_t a, b, c;
-    std::memcpy(&a, scales, 4);
-    std::memcpy(&b, scales + 4, 4);
-    std::memcpy(&c, scales + 8, 4);
-    const uint32_t sc_lo = a & 0x3F3F3F3Fu;
-    const uint32_t m_lo = b & 0x3F3F3F3Fu;
-    const uint32_t sc_hi = (c & 0x0F0F0F0Fu) | ((a >> 2) & 0x30303030u);
-    const uint32_t m_hi = ((c >> 4) & 0x0F0F0F0Fu) | ((b >> 2) & 0x30303030u);
-    std::memcpy(out, &sc_lo, 4);
-    std::memcpy(out + 4, &sc_hi, 4);
-    std::memcpy(out + 8, &m_lo, 4);
-    std::memcpy(out + 12, &m_hi, 4);
-}
-
 // Index vector for permutexvar_epi16: 32 entries, entry j = base + j / per.
 inline __m512i repeat_index(int base, int per) {
     alignas(64) int16_t idx[32];
@@ -187,7 +173,7 @@ float vec_dot_q4_k_avx512(int64_t n, const void* vx, const void* vy) {
     __m256 acc_m = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
         alignas(16) uint8_t sm[16];
-        unpack_scales_mins_k4(x[b].scales, sm);
+        unpack_k4_scales_mins(x[b].scales, sm);
         const __m128i sm_bytes = _mm_load_si128(reinterpret_cast<const __m128i*>(sm));
         const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm_bytes));  // int16 0..7: scales
         __m512i sumq = _mm512_setzero_si512();

@@ -14,6 +14,8 @@
 // reduction + polynomial, within a few ulp of std::exp; tests/backend/vec_math_test.cpp).
 #include "backends/cpu/kernels_arm.h"
 
+#include "backends/cpu/k4_scales.h"
+
 #if defined(__aarch64__)
 
 #include "quant/bf16.h"
@@ -52,23 +54,6 @@ inline void qh_to_bit4(const uint8_t* qh, uint8x16_t& lo, uint8x16_t& hi) {
     const uint8x16_t b23 = vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3]));
     lo = vandq_u8(vtstq_u8(b01, bits), vdupq_n_u8(0x10));
     hi = vandq_u8(vtstq_u8(b23, bits), vdupq_n_u8(0x10));
-}
-
-// The eight 6-bit scales and mins of Q4_K / Q5_K (k_common.h layout), unpacked four at a
-// time with 32-bit arithmetic: out[0..7] = sc, out[8..15] = m.
-inline void unpack_scales_mins_k4(const uint8_t* scales, uint8_t out[16]) {
-    uint32_t a, b, c;
-    std::memcpy(&a, scales, 4);
-    std::memcpy(&b, scales + 4, 4);
-    std::memcpy(&c, scales + 8, 4);
-    const uint32_t sc_lo = a & 0x3F3F3F3Fu;
-    const uint32_t m_lo = b & 0x3F3F3F3Fu;
-    const uint32_t sc_hi = (c & 0x0F0F0F0Fu) | ((a >> 2) & 0x30303030u);
-    const uint32_t m_hi = ((c >> 4) & 0x0F0F0F0Fu) | ((b >> 2) & 0x30303030u);
-    std::memcpy(out, &sc_lo, 4);
-    std::memcpy(out + 4, &sc_hi, 4);
-    std::memcpy(out + 8, &m_lo, 4);
-    std::memcpy(out + 12, &m_hi, 4);
 }
 
 // sum_s m[s] * (bsums[2s] + bsums[2s+1]) over the 8 sub-blocks, in int32 (exact).
@@ -334,7 +319,7 @@ void to_float_q4_k(const void* vx, float* y, int64_t n) {
         const float d = h2f(x[b].d);
         const float dmin = h2f(x[b].dmin);
         uint8_t sm[16];
-        unpack_scales_mins_k4(x[b].scales, sm);
+        unpack_k4_scales_mins(x[b].scales, sm);
         for (int c = 0; c < 4; ++c, y += 64) {
             const uint8x16_t q0 = vld1q_u8(x[b].qs + 32 * c);
             const uint8x16_t q1 = vld1q_u8(x[b].qs + 32 * c + 16);
@@ -357,7 +342,7 @@ void to_float_q5_k(const void* vx, float* y, int64_t n) {
         const float d = h2f(x[b].d);
         const float dmin = h2f(x[b].dmin);
         uint8_t sm[16];
-        unpack_scales_mins_k4(x[b].scales, sm);
+        unpack_k4_scales_mins(x[b].scales, sm);
         const uint8x16_t qh0 = vld1q_u8(x[b].qh);
         const uint8x16_t qh1 = vld1q_u8(x[b].qh + 16);
         for (int c = 0; c < 4; ++c, y += 64) {
