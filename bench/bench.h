@@ -33,14 +33,22 @@ Stats mean_stddev(std::span<const double> values);
 
 struct Probes {
     int threads = 0;
-    double bandwidth_gbs = 0;  // memory read bandwidth, GB/s (1e9 bytes); 0 = not measured
-    double peak_gflops = 0;    // FP32 FMA throughput, GFLOP/s; 0 = not measured
-    std::string flops_kernel;  // "avx2+fma" or "scalar"
+    double bandwidth_gbs = 0;       // memory read bandwidth, GB/s (1e9 bytes); 0 = not measured
+    double peak_gflops = 0;         // FP32 FMA throughput, GFLOP/s; 0 = not measured
+    std::string flops_kernel;       // "avx2+fma" or "scalar"
+    std::string bandwidth_pattern;  // the read loop that reached bandwidth_gbs: "avx512, 4 streams/thread"
 };
 
+// Passes per read pattern of the bandwidth probe.
+inline constexpr int kBandwidthRuns = 3;
+
 // Streaming read of a `bytes`-sized buffer (≫ last-level cache) by `threads` threads, summing
-// 64-bit words; the best of `runs` passes, in GB/s.
-double probe_memory_bandwidth(int threads, size_t bytes = size_t{1} << 30, int runs = 5);
+// 64-bit words with the widest vector loads the CPU has (AVX-512, AVX2 or portable), each thread
+// reading its share as 1, 2, 4 or 8 interleaved streams; the best of `runs` passes of every
+// pattern, in GB/s. `pattern` receives the winner ("avx512, 4 streams/thread"). Fails if a pass
+// does not sum every word exactly once.
+double probe_memory_bandwidth(int threads, size_t bytes = size_t{1} << 30, int runs = kBandwidthRuns,
+                              std::string* pattern = nullptr);
 // Register-blocked FMA loop on every thread (AVX2+FMA when the CPU has it, else scalar);
 // the best of a few runs, in GFLOP/s. `kernel` receives which loop ran.
 double probe_peak_gflops(int threads, std::string* kernel = nullptr);

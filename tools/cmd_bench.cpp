@@ -133,9 +133,12 @@ int run(BenchOptions& o) {
     if (!o.no_probes) {
         const int nt = *std::max_element(params.threads.begin(), params.threads.end());
         probes.threads = nt;
-        probes.bandwidth_gbs = ember::bench::probe_memory_bandwidth(nt, o.probe_mib << 20);
-        fmt::print(stderr, "bench: memory read bandwidth {:.1f} GB/s ({} threads, {} MiB buffer, best of 5)\n",
-                   probes.bandwidth_gbs, nt, o.probe_mib);
+        probes.bandwidth_gbs = ember::bench::probe_memory_bandwidth(nt, o.probe_mib << 20, ember::bench::kBandwidthRuns,
+                                                                    &probes.bandwidth_pattern);
+        fmt::print(stderr,
+                   "bench: memory read bandwidth {:.1f} GB/s ({} threads, {} MiB buffer, best of {} passes of 1-8 "
+                   "streams/thread, won by {})\n",
+                   probes.bandwidth_gbs, nt, o.probe_mib, ember::bench::kBandwidthRuns, probes.bandwidth_pattern);
         probes.peak_gflops = ember::bench::probe_peak_gflops(nt, &probes.flops_kernel);
         fmt::print(stderr, "bench: peak FP32 rate {:.1f} GFLOP/s ({} threads, {} FMA loop, best of 4)\n",
                    probes.peak_gflops, nt, probes.flops_kernel);

@@ -37,7 +37,8 @@ TEST(BenchStats, TestNames) {
 
 TEST(BenchStats, RooflineArithmetic) {
     BenchResult r;
-    Probes p{.threads = 1, .bandwidth_gbs = 32, .peak_gflops = 100, .flops_kernel = "test"};
+    Probes p{
+        .threads = 1, .bandwidth_gbs = 32, .peak_gflops = 100, .flops_kernel = "test", .bandwidth_pattern = "test"};
     r.n_gen = 128;
     r.bytes_per_token = 0.64e9;
     r.ts.mean = 25;  // 25 t/s · 0.64 GB = 16 GB/s of 32
@@ -151,7 +152,8 @@ TEST_F(BenchOnTinyModel, RowsHaveTheWorkloadAndPositiveSpeeds) {
     params.reps = 2;
     params.threads = {1, 2};
     // Made-up probe results, so the roofline arithmetic runs without the 1 GiB probe.
-    const Probes probes{.threads = 2, .bandwidth_gbs = 10, .peak_gflops = 50, .flops_kernel = "test"};
+    const Probes probes{
+        .threads = 2, .bandwidth_gbs = 10, .peak_gflops = 50, .flops_kernel = "test", .bandwidth_pattern = "test"};
     const std::vector<BenchResult> rows = run_bench(params, probes);
     ASSERT_EQ(rows.size(), 6u);  // 2 thread counts × (pp8, tg4, pp8+tg4)
     const char* names[] = {"pp8", "tg4", "pp8+tg4"};
@@ -242,6 +244,19 @@ TEST_F(BenchOnTinyModel, BadParametersAreClearErrors) {
 
 TEST(BenchProbes, ReturnPositiveRates) {
     EXPECT_GT(probe_memory_bandwidth(1, size_t{8} << 20, 2), 0);  // small buffer: just that it runs
+    // Sizes that leave tails after the thread shares and the 1-8 streams of 256-byte blocks; every
+    // pass checks that its loop summed each word exactly once (it fails otherwise).
+    for (const int threads : {1, 2, 3}) {
+        for (const size_t bytes : {size_t{8} << 20, (size_t{4} << 20) + 8 * 37, size_t{200}, size_t{8}}) {
+            std::string pattern;
+            const double gbs = probe_memory_bandwidth(threads, bytes, 1, &pattern);
+            EXPECT_TRUE(std::isfinite(gbs)) << threads << " threads, " << bytes << " bytes";
+            EXPECT_GT(gbs, 0) << threads << " threads, " << bytes << " bytes";
+            EXPECT_LT(gbs, 10'000) << threads << " threads, " << bytes << " bytes";  // 10 TB/s: a broken timer
+            EXPECT_NE(pattern.find("stream"), std::string::npos) << pattern;
+        }
+    }
+    EXPECT_EQ(probe_memory_bandwidth(1, 4, 1), 0);  // less than one word: nothing to read
     std::string kernel;
     EXPECT_GT(probe_peak_gflops(1, &kernel), 0);
     EXPECT_FALSE(kernel.empty());
