@@ -304,6 +304,10 @@ void register_avx512_gemm(CpuKernels& k, bool vnni) {
     k.gemm[id(Type::Q5_K)] = gemm_q5_k_vnni;
     k.gemm[id(Type::Q6_K)] = gemm_q6_k_vnni;
     k.gemm[id(Type::Q8_0)] = gemm_q8_0_vnni;
+    // Token generation: the 4-row tiles run with one activation column (Tile<4, 1>); in a
+    // streaming mat-vec over 4 row stretches they read 1.3-1.6x the bytes/s of one vec_dot
+    // per row (see op_mul_mat.cpp). AMX, below, replaces only the many-row kernels.
+    for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0}) k.gemv[id(t)] = k.gemm[id(t)];
     register_amx_gemm(k);  // Q8_0 and K-quants on AMX tiles where the CPU and OS allow it
 }
 

@@ -284,5 +284,69 @@ TEST(GemmKernels, MulMatBitsIndependentOfThreadsAndRowCount) {
     }
 }
 
+// Token generation (1 to 3 activation rows) goes through CpuKernels::gemv where the type has
+// one: rows from four stretches per call. Its outputs must not depend on the thread count
+// (which moves the stretch boundaries), and must match the scalar reference.
+TEST(GemmKernels, GemvPathBitsIndependentOfThreads) {
+    int tested = 0;
+    for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0}) {
+        const int64_t K = 2 * block_size(t) + (t == Type::Q8_0 ? 32 : 0);
+        for (int64_t M : {1, 2, 3}) {
+            for (int64_t N : {int64_t{7}, int64_t{70}, int64_t{261}}) {  // stretches of unequal length
+                const std::vector<float> one = mul_mat_on(1, t, K, N, M, 11);
+                for (int threads : {2, 3}) {
+                    const std::vector<float> many = mul_mat_on(threads, t, K, N, M, 11);
+                    EXPECT_EQ(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)), 0)
+                        << type_name(t) << " N=" << N << " M=" << M << " " << threads << " threads";
+                }
+                ++tested;
+            }
+        }
+    }
+    EXPECT_EQ(tested, 36);
+}
+
+// Each gemv kernel against one scalar vec_dot per output, called the way mul_mat calls it:
+// nr rows that are `stride` rows apart, nc = 1..3 activation rows.
+TEST(GemmKernels, GemvKernelsMatchScalar) {
+    std::mt19937 rng(99);
+    int tested = 0;
+    for (const Level& lv : simd_levels()) {
+        const CpuKernels& k = cpu::cpu_kernels_for(lv.level);
+        if (lv.level == KernelLevel::Avx512 && cpu::cpu_features().avx512vnni) {
+            for (Type t : lv.required) EXPECT_NE(k.gemv[tid(t)], nullptr) << type_name(t);
+        }
+        for (const GemmType& gt : gemm_types()) {
+            const cpu::GemmFn gemv = k.gemv[tid(gt.type)];
+            if (gemv == nullptr) continue;
+            for (int64_t kk : gt.ks) {
+                const int64_t stride = 3;
+                const Problem p = make_problem(rng, gt.type, kk, 4 * stride, 3, true);
+                for (int64_t nr = 1; nr <= 4; ++nr) {
+                    for (int64_t nc = 1; nc <= 3; ++nc) {
+                        std::vector<float> got(static_cast<size_t>(4 * nc), std::nanf(""));
+                        gemv(p.k, p.w.data() + p.ldw(), stride * p.ldw(), p.y.data(), p.ldy(), got.data(), 4, nr, nc);
+                        for (int64_t c = 0; c < nc; ++c) {
+                            for (int64_t r = 0; r < nr; ++r) {
+                                const uint8_t* w = p.w.data() + static_cast<size_t>(1 + r * stride) * p.ldw();
+                                const uint8_t* y = p.y.data() + static_cast<size_t>(c) * p.ldy();
+                                const double want = scalar().vec_dot[tid(gt.type)](p.k, w, y);
+                                const double tol = 1e-5 * abs_dot(gt.type, w, y, p.k) + 1e-30;
+                                EXPECT_NEAR(got[static_cast<size_t>(c * 4 + r)], want, tol)
+                                    << kernel_level_name(lv.level) << " " << type_name(gt.type) << " k=" << kk
+                                    << " nr=" << nr << " nc=" << nc << " (" << r << ", " << c << ")";
+                            }
+                        }
+                        ++tested;
+                    }
+                }
+            }
+        }
+    }
+    if (cpu::kernel_level_supported(KernelLevel::Avx512) && cpu::cpu_features().avx512vnni) {
+        EXPECT_GT(tested, 0);
+    }
+}
+
 }  // namespace
 }  // namespace ember::test
