@@ -3,8 +3,8 @@
 // Phase 1 converts every activation row of b (F32, any strides) to the weight's
 // vec_dot_type in the shared workspace: F16 weights get F16 activations, Q4_0/Q5_0/Q8_0
 // get Q8_0, Q4_1/Q5_1 get Q8_1, K-quants get Q8_K, F32 stays F32 (FORMATS.md §3.12).
-// Phase 2 computes each output with one vec_dot over the whole of K, so an output
-// does not depend on how the work was split.
+// Phase 2 computes each output with one kernel call over the whole of K (a vec_dot, or one
+// output of a tile kernel), so an output does not depend on how the work was split.
 //
 // This is the hot function of the whole runtime. Three paths:
 // - prompt processing (M >= kGemmMinRows activation rows) with a gemm kernel for the type:
@@ -12,16 +12,16 @@
 //   (so it streams its share of the weights once per activation block) and walks the
 //   activations in blocks of about kActBlockBytes, which stay in L2 while all of its weight
 //   rows pass by;
-// - token generation (M < kGemmMinRows) with a small-tile kernel for the type
-//   (CpuKernels::gemv): each thread cuts its run of weight rows into kGemvStreams equal
-//   stretches and walks them in lockstep, one row of each per kernel call. A mat-vec is
+// - token generation (M < kGemmMinRows): each thread cuts its run of weight rows into
+//   kGemvStreams equal stretches and walks them in lockstep, one row of each per step, with
+//   the type's small-tile kernel (CpuKernels::gemv) or else its vec_dot. A mat-vec is
 //   bound by how fast the weights stream in, and one sequential stream per core leaves the
 //   memory system idle part of the time (measured on the 2-core VM: 20 GB/s reading one
 //   stream per thread, 27 GB/s reading four to eight; with 4 stretches a 143 MB Q4_K
 //   mat-vec went from 7.6 to 10 GB/s, a 270 MB Q8_0 one from 7.9 to 13 GB/s, and 8
 //   stretches read another ~8% faster than 4 for Q4_K, 0-15% for Q8_0);
-// - otherwise one vec_dot per output, over tiles of kTileN weight rows x kTileM activation
-//   rows so that both stay in cache while they are reused.
+// - prompt processing without a gemm kernel: one vec_dot per output, over tiles of kTileN
+//   weight rows x kTileM activation rows so that both stay in cache while they are reused.
 // Every path computes each output with one kernel call's fixed arithmetic over the whole of
 // K, so it does not depend on the thread count or on where the work was split.
 #include "backends/cpu/ops.h"
@@ -121,10 +121,11 @@ void mul_mat_gemm(const ThreadCtx& tc, Tensor& dst, GemmFn gemm, size_t act_row)
     }
 }
 
-// The token-generation path for types with a gemv kernel: see the top of the file. Work
-// items as in mul_mat_gemm; a thread's contiguous run of rows [n0, n1) is cut into
-// kGemvStreams stretches of `stretch` rows, and call i computes row i of each stretch.
-void mul_mat_gemv(const ThreadCtx& tc, Tensor& dst, GemmFn gemv, size_t act_row) {
+// The token-generation path: see the top of the file. Work items as in mul_mat_gemm; a
+// thread's contiguous run of rows [n0, n1) is cut into kGemvStreams stretches of `stretch`
+// rows, and step i computes row i of each stretch, with the gemv kernel where the type has
+// one, else one vec_dot per output.
+void mul_mat_gemv(const ThreadCtx& tc, Tensor& dst, GemmFn gemv, quant::VecDotFn vec_dot, size_t act_row) {
     const Tensor& a = *dst.src[0];
     const Tensor& b = *dst.src[1];
     const int64_t K = a.ne[0];
@@ -154,7 +155,17 @@ void mul_mat_gemv(const ThreadCtx& tc, Tensor& dst, GemmFn gemv, size_t act_row)
         for (int64_t i = 0; i < stretch; ++i) {
             // the stretches that have a row i: a prefix, since only the last one can be short
             const int64_t nr = std::min(kGemvStreams, (len - i + stretch - 1) / stretch);
-            gemv(K, w + i * a.nb[1], static_cast<size_t>(stretch) * a.nb[1], acts, act_row, out, kGemvStreams, nr, M);
+            const char* wi = w + i * a.nb[1];
+            const size_t ldw = static_cast<size_t>(stretch) * a.nb[1];
+            if (gemv != nullptr) {
+                gemv(K, wi, ldw, acts, act_row, out, kGemvStreams, nr, M);
+            } else {
+                for (int64_t s = 0; s < nr; ++s) {
+                    for (int64_t m = 0; m < M; ++m) {
+                        out[m * kGemvStreams + s] = vec_dot(K, wi + s * ldw, acts + static_cast<size_t>(m) * act_row);
+                    }
+                }
+            }
             for (int64_t m = 0; m < M; ++m) {
                 for (int64_t s = 0; s < nr; ++s) {
                     *reinterpret_cast<float*>(elem(dst, n0 + s * stretch + i, m, i2, i3)) = out[m * kGemvStreams + s];
@@ -177,9 +188,8 @@ void mul_mat(const ThreadCtx& tc, Tensor& dst) {
         mul_mat_gemm(tc, dst, gemm, act_row);
         return;
     }
-    const GemmFn gemv = k.gemv[static_cast<uint32_t>(a.type)];
-    if (gemv != nullptr && b.ne[1] < kGemmMinRows) {
-        mul_mat_gemv(tc, dst, gemv, act_row);
+    if (b.ne[1] < kGemmMinRows) {
+        mul_mat_gemv(tc, dst, k.gemv[static_cast<uint32_t>(a.type)], vec_dot, act_row);
         return;
     }
 
