@@ -48,11 +48,16 @@ double roofline(const BenchResult& r, const Probes& probes) {
     if (r.ts.mean <= 0) return 0;
     if (r.n_prompt > 0 && (probes.peak_gflops <= 0 || r.flops_per_token <= 0)) return 0;
     if (r.n_gen > 0 && (probes.bandwidth_gbs <= 0 || r.bytes_per_token <= 0)) return 0;
-    // The FLOP peak scales with cores: a row with fewer threads than the probe gets its share.
-    double peak = probes.peak_gflops;
-    if (probes.threads > 0 && r.n_threads > 0 && r.n_threads < probes.threads) peak *= double(r.n_threads) / probes.threads;
+    // The compute peaks scale with cores: a row with fewer threads than the probe gets its share.
+    double share = 1;
+    if (probes.threads > 0 && r.n_threads > 0 && r.n_threads < probes.threads) share = double(r.n_threads) / probes.threads;
+    const double peak = probes.peak_gflops * share;
+    const double int8_flops = probes.peak_int8_gops > 0 ? r.int8_flops_per_token : 0;
     double ideal_s = 0;
-    if (r.n_prompt > 0) ideal_s += r.n_prompt * r.flops_per_token / (peak * 1e9);
+    if (r.n_prompt > 0) {
+        ideal_s += r.n_prompt * (r.flops_per_token - int8_flops) / (peak * 1e9);
+        if (int8_flops > 0) ideal_s += r.n_prompt * int8_flops / (probes.peak_int8_gops * share * 1e9);
+    }
     if (r.n_gen > 0) ideal_s += r.n_gen * r.bytes_per_token / (probes.bandwidth_gbs * 1e9);
     const double measured_s = (r.n_prompt + r.n_gen) / r.ts.mean;
     return ideal_s / measured_s;
@@ -79,19 +84,29 @@ int hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardw
 //     The KV cache (< 1% for these depths) is not.
 //   flops_per_token (pp): 2 · (matmul weight elements) + attention 4 · n_layer · n_head · head_dim
 //     · (n_prompt + 1) / 2 (QKᵀ and PV over the causal average depth).
+//   int8_matmul_params: the matmul weights the CPU backend dots as int8 x int8 (those whose
+//     vec_dot_type is Q8_0, Q8_1 or Q8_K); 0 for other backends, which may convert them.
 struct ModelCost {
     double bytes_per_token = 0;
     double matmul_params = 0;
+    double int8_matmul_params = 0;
 };
 
-ModelCost model_cost(const Model& model) {
+bool dotted_as_int8(Type weight) {
+    const Type act = cpu::cpu_kernels().vec_dot_type[static_cast<uint32_t>(weight)];
+    return act == Type::Q8_0 || act == Type::Q8_1 || act == Type::Q8_K;
+}
+
+ModelCost model_cost(const Model& model, const std::string& backend) {
     ModelCost c;
     const gguf::File& f = model.file();
     const gguf::TensorInfo* embd = f.find_tensor("token_embd.weight");
     const bool tied = f.find_tensor("output.weight") == nullptr;
     c.bytes_per_token = static_cast<double>(model.weight_bytes());
     for (const gguf::TensorInfo& t : f.tensors()) {
-        if (t.n_dims >= 2 && (&t != embd || tied)) c.matmul_params += static_cast<double>(t.n_elements());
+        if (t.n_dims < 2 || (&t == embd && !tied)) continue;
+        c.matmul_params += static_cast<double>(t.n_elements());
+        if (backend == "cpu" && dotted_as_int8(t.type)) c.int8_matmul_params += static_cast<double>(t.n_elements());
     }
     if (embd != nullptr && !tied) {
         c.bytes_per_token -= static_cast<double>(embd->nbytes);
@@ -123,8 +138,10 @@ BenchResult run_test(const std::shared_ptr<const Model>& model, const std::strin
     r.n_gen = test.n_gen;
     r.bytes_per_token = cost.bytes_per_token;
     r.flops_per_token = test.n_prompt > 0 ? flops_per_prompt_token(*model, cost, test.n_prompt) : 0;
+    r.int8_flops_per_token = test.n_prompt > 0 ? 2.0 * cost.int8_matmul_params : 0;
     r.bandwidth_gbs = probes.bandwidth_gbs;
     r.peak_gflops = probes.peak_gflops;
+    r.peak_int8_gops = probes.peak_int8_gops;
     r.cpu_kernels = cpu::cpu_kernels().variant;
     r.test_time = utc_now_iso8601();
 
@@ -209,8 +226,8 @@ std::vector<BenchResult> run_bench(const BenchParams& params, const Probes& prob
     for (const std::string& path : params.models) {
         if (params.progress) params.progress(fmt::format("bench: loading {}", path));
         const std::shared_ptr<const Model> model = Model::load(path);
-        const ModelCost cost = model_cost(*model);
         for (const std::string& backend : params.backends) {
+            const ModelCost cost = model_cost(*model, backend);
             for (int nt : threads) {
                 const std::string label = fmt::format("{}, {}, {} threads,", model->description(), backend, nt);
                 for (const TestSpec& test : tests) {
@@ -318,6 +335,7 @@ std::vector<Field> fields(const BenchResult& r) {
     val("roofline", num(r.roofline));
     val("bandwidth_gbs", num(r.bandwidth_gbs));
     val("peak_gflops", num(r.peak_gflops));
+    val("peak_int8_gops", num(r.peak_int8_gops));
     val("bytes_per_token", num(r.bytes_per_token));
     val("flops_per_token", num(r.flops_per_token));
     return f;

@@ -37,6 +37,8 @@ struct Probes {
     double peak_gflops = 0;         // FP32 FMA throughput, GFLOP/s; 0 = not measured
     std::string flops_kernel;       // "avx2+fma" or "scalar"
     std::string bandwidth_pattern;  // the read loop that reached bandwidth_gbs: "avx512, 4 streams/thread"
+    double peak_int8_gops = 0;      // int8 multiply-add throughput, GOP/s (2 per multiply-add); 0 = not measured
+    std::string int8_kernel;        // "amx-int8", "avx512-vnni", "avx2 maddubs" or "scalar"
 };
 
 // Passes per read pattern of the bandwidth probe.
@@ -52,7 +54,11 @@ double probe_memory_bandwidth(int threads, size_t bytes = size_t{1} << 30, int r
 // Register-blocked FMA loop on every thread (AVX2+FMA when the CPU has it, else scalar);
 // the best of a few runs, in GFLOP/s. `kernel` receives which loop ran.
 double probe_peak_gflops(int threads, std::string* kernel = nullptr);
-// Both probes, `threads` threads each.
+// int8 x int8 multiply-adds on every thread, on the unit the CPU kernel set in use runs its
+// quantized matmuls on (AMX-INT8, AVX512_VNNI, AVX2 or portable; bench_int8_probe.cpp); the best
+// of a few runs, in GOP/s. `kernel` receives which loop ran.
+double probe_peak_int8_gops(int threads, std::string* kernel = nullptr);
+// All three probes, `threads` threads each.
 Probes run_probes(int threads, size_t bandwidth_bytes = size_t{1} << 30);
 
 // ---- the benchmark -----------------------------------------------------------------------
@@ -95,9 +101,13 @@ struct BenchResult {
     // Model cost, per token: weight bytes a one-token decode reads, and FLOPs a prompt token needs.
     double bytes_per_token = 0;
     double flops_per_token = 0;
+    // The part of flops_per_token done as int8 x int8 dot products (matmuls whose weights the
+    // CPU backend dots against Q8_0/Q8_1/Q8_K activations); its roofline is the int8 peak.
+    double int8_flops_per_token = 0;
     double roofline = 0;     // ideal time / measured time (0..1), 0 when the probes were not run
     double bandwidth_gbs = 0;
     double peak_gflops = 0;
+    double peak_int8_gops = 0;
     std::string cpu_kernels;  // the CPU kernel variant ("scalar", "avx2")
 
     std::string test_name() const { return TestSpec{n_prompt, n_gen}.name(); }
@@ -107,11 +117,13 @@ struct BenchResult {
 // unknown backend, an unreadable model, or bad parameters.
 std::vector<BenchResult> run_bench(const BenchParams& params, const Probes& probes);
 
-// Roofline of one result: (n_prompt · flops_per_token / peak + n_gen · bytes_per_token / bandwidth)
-// divided by the mean measured time. For pp this is flops_per_token · t/s / peak, for tg
-// bytes_per_token · t/s / bandwidth. The peak is scaled by n_threads / probes.threads when a row
-// uses fewer threads than the probe did (bandwidth is not: one core can nearly saturate it).
-// 0 when a needed probe is missing.
+// Roofline of one result: the ideal time divided by the mean measured time, where the ideal
+// time is n_prompt · (int8_flops_per_token / int8 peak + the other FLOPs / FP32 peak)
+// + n_gen · bytes_per_token / bandwidth. For pp this is FLOPs per token · t/s / peak (with the
+// int8 part against the int8 peak when it was measured, else everything against the FP32
+// peak), for tg bytes_per_token · t/s / bandwidth. The peaks are scaled by n_threads /
+// probes.threads when a row uses fewer threads than the probe did (bandwidth is not: one
+// core can nearly saturate it). 0 when a needed probe is missing.
 double roofline(const BenchResult& r, const Probes& probes);
 
 // ---- output ------------------------------------------------------------------------------

@@ -296,6 +296,7 @@ Probes run_probes(int threads, size_t bandwidth_bytes) {
     p.threads = std::max(1, threads);
     p.bandwidth_gbs = probe_memory_bandwidth(p.threads, bandwidth_bytes, kBandwidthRuns, &p.bandwidth_pattern);
     p.peak_gflops = probe_peak_gflops(p.threads, &p.flops_kernel);
+    p.peak_int8_gops = probe_peak_int8_gops(p.threads, &p.int8_kernel);
     return p;
 }
 

@@ -142,6 +142,11 @@ int run(BenchOptions& o) {
         probes.peak_gflops = ember::bench::probe_peak_gflops(nt, &probes.flops_kernel);
         fmt::print(stderr, "bench: peak FP32 rate {:.1f} GFLOP/s ({} threads, {} FMA loop, best of 4)\n",
                    probes.peak_gflops, nt, probes.flops_kernel);
+        probes.peak_int8_gops = ember::bench::probe_peak_int8_gops(nt, &probes.int8_kernel);
+        fmt::print(stderr,
+                   "bench: peak int8 rate {:.1f} GOP/s ({} threads, {} loop, best of 4; the pp roofline of "
+                   "quantized matmuls)\n",
+                   probes.peak_int8_gops, nt, probes.int8_kernel);
     }
 
     const std::vector<ember::bench::BenchResult> rows = ember::bench::run_bench(params, probes);

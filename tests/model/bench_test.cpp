@@ -37,8 +37,13 @@ TEST(BenchStats, TestNames) {
 
 TEST(BenchStats, RooflineArithmetic) {
     BenchResult r;
-    Probes p{
-        .threads = 1, .bandwidth_gbs = 32, .peak_gflops = 100, .flops_kernel = "test", .bandwidth_pattern = "test"};
+    Probes p{.threads = 1,
+             .bandwidth_gbs = 32,
+             .peak_gflops = 100,
+             .flops_kernel = "test",
+             .bandwidth_pattern = "test",
+             .peak_int8_gops = 0,
+             .int8_kernel = ""};
     r.n_gen = 128;
     r.bytes_per_token = 0.64e9;
     r.ts.mean = 25;  // 25 t/s · 0.64 GB = 16 GB/s of 32
@@ -51,6 +56,12 @@ TEST(BenchStats, RooflineArithmetic) {
     r.n_threads = 1;  // half the probe's threads: half its peak
     p.threads = 2;
     EXPECT_NEAR(roofline(r, p), 0.4, 1e-12);
+    // Half the FLOPs are int8 matmuls: against a 1000 GOP/s int8 peak once it is measured.
+    r.int8_flops_per_token = 1e9;
+    EXPECT_NEAR(roofline(r, p), 0.4, 1e-12);  // no int8 peak: all against the FP32 one
+    p.peak_int8_gops = 1000;
+    // ideal per token: 1e9 / (50e9) + 1e9 / (500e9) = 0.022 s; measured 0.1 s
+    EXPECT_NEAR(roofline(r, p), 0.22, 1e-12);
     EXPECT_EQ(roofline(r, Probes{}), 0.0);
 }
 
@@ -152,8 +163,13 @@ TEST_F(BenchOnTinyModel, RowsHaveTheWorkloadAndPositiveSpeeds) {
     params.reps = 2;
     params.threads = {1, 2};
     // Made-up probe results, so the roofline arithmetic runs without the 1 GiB probe.
-    const Probes probes{
-        .threads = 2, .bandwidth_gbs = 10, .peak_gflops = 50, .flops_kernel = "test", .bandwidth_pattern = "test"};
+    const Probes probes{.threads = 2,
+                        .bandwidth_gbs = 10,
+                        .peak_gflops = 50,
+                        .flops_kernel = "test",
+                        .bandwidth_pattern = "test",
+                        .peak_int8_gops = 0,
+                        .int8_kernel = ""};
     const std::vector<BenchResult> rows = run_bench(params, probes);
     ASSERT_EQ(rows.size(), 6u);  // 2 thread counts × (pp8, tg4, pp8+tg4)
     const char* names[] = {"pp8", "tg4", "pp8+tg4"};
@@ -200,7 +216,7 @@ TEST_F(BenchOnTinyModel, RowsHaveTheWorkloadAndPositiveSpeeds) {
     EXPECT_TRUE(JsonChecker(json).document()) << json;
     for (const char* field : {"model_filename", "model_type", "model_size", "model_n_params", "n_batch", "n_threads",
                               "n_prompt", "n_gen", "avg_ts", "stddev_ts", "samples_ts", "avg_ns", "stddev_ns",
-                              "samples_ns", "backends", "test_time", "roofline", "bandwidth_gbs", "peak_gflops"}) {
+                              "samples_ns", "backends", "test_time", "roofline", "bandwidth_gbs", "peak_gflops", "peak_int8_gops"}) {
         EXPECT_NE(json.find(std::string("\"") + field + "\": "), std::string::npos) << field;
     }
     EXPECT_NE(json.find("\"n_prompt\": 8"), std::string::npos);
@@ -260,6 +276,14 @@ TEST(BenchProbes, ReturnPositiveRates) {
     std::string kernel;
     EXPECT_GT(probe_peak_gflops(1, &kernel), 0);
     EXPECT_FALSE(kernel.empty());
+    for (const int threads : {1, 2}) {
+        std::string int8;
+        const double gops = probe_peak_int8_gops(threads, &int8);
+        EXPECT_TRUE(std::isfinite(gops));
+        EXPECT_GT(gops, 0) << int8;
+        EXPECT_LT(gops, 1e6) << int8;  // 1 POP/s: a broken timer
+        EXPECT_FALSE(int8.empty());
+    }
 }
 
 }  // namespace

@@ -73,7 +73,10 @@ TEST(BlasModel, BenchPutsCpuAndBlasInOneTable) {
     params.reps = 1;
     params.threads = {1};
     params.backends = {"cpu", "blas"};
-    const bench::Probes probes{.threads = 1, .bandwidth_gbs = 10, .peak_gflops = 50, .flops_kernel = "test"};
+    bench::Probes probes;
+    probes.threads = 1;
+    probes.bandwidth_gbs = 10;
+    probes.peak_gflops = 50;
     const std::vector<bench::BenchResult> rows = bench::run_bench(params, probes);
     ASSERT_EQ(rows.size(), 4u);  // (cpu, blas) x (pp64, tg2)
     EXPECT_EQ(rows[0].backend, "cpu");
