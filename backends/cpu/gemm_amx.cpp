@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 // GCC 12's AVX-512 headers seed some intrinsics with _mm512_undefined_*() and then warn
 // about it at every use: a header false positive.
@@ -163,13 +164,12 @@ void gemm_q8_0_amx(int64_t k, const void* w, size_t ldw, const void* y, size_t l
 // 256, the A tiles of the sub-blocks at stride 256) and their per-sub-block factors turned
 // into floats; per sub-block one tdpbusd (u8 weights x s8 activations) gives the exact
 // 16 x 16 int32 sums, and the epilogue adds, row by row and sub-block after sub-block,
-//   acc[i] += float(sum[i]) * scale[i] * dy  -  offset[i] * dy * bsum
-// with (scale, offset) = (d*sc, dmin*m) for Q4_K/Q5_K (32-element sub-blocks) and
-// (d*sc, 32*d*sc) for Q6_K (16-element sub-blocks, unsigned q6 = signed value + 32), bsum the
-// sub-block's activation sum (from Q8_K's bsums). Each output's float operations do not
-// depend on the tile it is in.
-
-constexpr int64_t kMaxSuperBlocks = 32;  // K / 256 up to which the packed group fits the stack
+//   part[i] += float(sum[i]) * scale[i]  -  offset[i] * bsum
+// and after the super-block acc[i] += part[i] * dy, with (scale, offset) = (d*sc, dmin*m) for
+// Q4_K/Q5_K (32-element sub-blocks) and (d*sc, 32*d*sc) for Q6_K (16-element sub-blocks,
+// unsigned q6 = signed value + 32), bsum the sub-block's activation sum (from Q8_K's bsums)
+// and dy the activation's scale. Each output's float operations do not depend on the tile
+// it is in.
 
 template <int Sub>  // elements per sub-block: 32 or 16
 struct PackedK {    // one super-block of 16 activation rows
@@ -177,7 +177,7 @@ struct PackedK {    // one super-block of 16 activation rows
     static constexpr int kTileBytes = Sub / 4 * 64;
     int8_t tiles[kSubs][kTileBytes];  // sub-block j in VNNI layout (Sub/4 rows of 64 bytes)
     float dy[kTile];                  // activation scales
-    float ybsum[kSubs][kTile];        // dy * (sum of the sub-block's activations)
+    float bsum[kSubs][kTile];         // sum of the sub-block's activations (exact in float)
 };
 
 template <int Sub>
@@ -193,7 +193,7 @@ void pack_columns_q8_k(const char* y, size_t ldy, int cols, int64_t nb, PackedK<
                 for (int kk = 0; kk < Sub / 4; ++kk) std::memcpy(&p.tiles[j][64 * kk + 4 * c], row[b].qs + Sub * j + 4 * kk, 4);
                 int bsum = 0;
                 for (int t = 0; t < kPer; ++t) bsum += row[b].bsums[kPer * j + t];
-                p.ybsum[j][c] = row[b].d * static_cast<float>(bsum);
+                p.bsum[j][c] = static_cast<float>(bsum);
             }
         }
     }
@@ -282,37 +282,60 @@ TileConfig config_for_sub(int rows, int sub) {
     return c;
 }
 
+// One 16-row group of weights, unpacked once per call and then used for every column tile:
+// super-block b's A tiles (u8, row i at unpacked[b][i], sub-block j at column kSub * j) and
+// per-sub-block factors (scale[b][j][i], offset[b][j][i]).
+template <typename Block>
+struct UnpackedRows {
+    static constexpr int kSubs = QK_K / Unpack<Block>::kSub;
+    struct SuperBlock {
+        alignas(64) uint8_t u[kTile][QK_K];
+        float scale[kSubs][kTile];
+        float offset[kSubs][kTile];
+    };
+    std::vector<SuperBlock> blocks;
+
+    void unpack(const char* w, size_t ldw, int rows, int64_t nb) {
+        if (blocks.size() < static_cast<size_t>(nb)) blocks.resize(static_cast<size_t>(nb));
+        for (int i = 0; i < rows; ++i) {
+            const auto* x = reinterpret_cast<const Block*>(w + static_cast<size_t>(i) * ldw);
+            for (int64_t b = 0; b < nb; ++b) {
+                SuperBlock& sb = blocks[static_cast<size_t>(b)];
+                Unpack<Block>::row(x[b], sb.u[i], &sb.scale[0][i], &sb.offset[0][i], kTile);
+            }
+        }
+    }
+};
+
+// Rows unpacked weight rows (tile config loaded for Rows) x one packed column tile.
 template <typename Block, int Rows>
-void row_group_k(const char* w, size_t ldw, const PackedK<Unpack<Block>::kSub>* packed, int64_t nb, float* dst,
-                 size_t ldd, int cols) {
+void row_group_k(const typename UnpackedRows<Block>::SuperBlock* rows, const PackedK<Unpack<Block>::kSub>* packed,
+                 int64_t nb, float* dst, size_t ldd, int cols) {
     constexpr int kSub = Unpack<Block>::kSub;
     constexpr int kSubs = QK_K / kSub;
     alignas(64) int32_t sums[kTile][kTile];
-    alignas(64) uint8_t unpacked[kTile][QK_K];  // A tiles: sub-block j at column kSub * j
-    float scale[kSubs][kTile];
-    float offset[kSubs][kTile];
     __m512 acc[Rows];
+    __m512 part[Rows];  // the super-block's sum before the activation scale dy
     for (int i = 0; i < Rows; ++i) acc[i] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
-        for (int i = 0; i < Rows; ++i) {
-            const Block& x = reinterpret_cast<const Block*>(w + static_cast<size_t>(i) * ldw)[b];
-            Unpack<Block>::row(x, unpacked[i], &scale[0][i], &offset[0][i], kTile);
-        }
+        const auto& x = rows[b];
         const auto& p = packed[b];
-        const __m512 dy = _mm512_loadu_ps(p.dy);
         for (int j = 0; j < kSubs; ++j) {
             _tile_zero(0);
-            _tile_loadd(1, &unpacked[0][kSub * j], QK_K);
+            _tile_loadd(1, &x.u[0][kSub * j], QK_K);
             _tile_loadd(2, p.tiles[j], 64);
             _tile_dpbusd(0, 1, 2);
             _tile_stored(0, sums, 64);
-            const __m512 ybsum = _mm512_loadu_ps(p.ybsum[j]);
+            const __m512 bsum = _mm512_loadu_ps(p.bsum[j]);
             for (int i = 0; i < Rows; ++i) {
                 const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(sums[i]));
-                acc[i] = _mm512_fmadd_ps(s, _mm512_mul_ps(_mm512_set1_ps(scale[j][i]), dy), acc[i]);
-                acc[i] = _mm512_fnmadd_ps(_mm512_set1_ps(offset[j][i]), ybsum, acc[i]);
+                part[i] = j == 0 ? _mm512_mul_ps(s, _mm512_set1_ps(x.scale[j][i]))
+                                 : _mm512_fmadd_ps(s, _mm512_set1_ps(x.scale[j][i]), part[i]);
+                part[i] = _mm512_fnmadd_ps(_mm512_set1_ps(x.offset[j][i]), bsum, part[i]);
             }
         }
+        const __m512 dy = _mm512_loadu_ps(p.dy);
+        for (int i = 0; i < Rows; ++i) acc[i] = _mm512_fmadd_ps(part[i], dy, acc[i]);
     }
     for (int i = 0; i < Rows; ++i) {
         alignas(64) float out[kTile];
@@ -322,44 +345,50 @@ void row_group_k(const char* w, size_t ldw, const PackedK<Unpack<Block>::kSub>* 
 }
 
 template <typename Block>
-using RowGroupKFn = void (*)(const char*, size_t, const PackedK<Unpack<Block>::kSub>*, int64_t, float*, size_t, int);
+using RowGroupKFn = void (*)(const typename UnpackedRows<Block>::SuperBlock*, const PackedK<Unpack<Block>::kSub>*,
+                             int64_t, float*, size_t, int);
 
 template <typename Block, size_t... I>
 constexpr std::array<RowGroupKFn<Block>, kTile + 1> row_group_k_table(std::index_sequence<I...>) {
     return {nullptr, &row_group_k<Block, static_cast<int>(I) + 1>...};
 }
 
-template <typename Block, GemmFn Fallback>
+// Loop nest: every activation column tile is packed once per call (all of them stay in L2:
+// mul_mat hands over activation blocks of ~512 KB), then each 16-row group of weights is
+// unpacked once and runs against every column tile. Unpacking was 45% of Q4_K_M prompt time
+// when it was redone for every 16 activation rows.
+template <typename Block>
 void gemm_k_amx(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd, int64_t nr,
                 int64_t nc) {
     constexpr int kSub = Unpack<Block>::kSub;
     static constexpr std::array<RowGroupKFn<Block>, kTile + 1> kRowGroups =
         row_group_k_table<Block>(std::make_index_sequence<kTile>{});
+    // Per thread, reused across calls (grown on first use): no allocation once warm.
+    thread_local std::vector<PackedK<kSub>> packed;
+    thread_local UnpackedRows<Block> unpacked;
     const int64_t nb = k / QK_K;
-    if (nb > kMaxSuperBlocks) {
-        Fallback(k, w, ldw, y, ldy, dst, ldd, nr, nc);  // the packed group would not fit the stack
-        return;
-    }
-    PackedK<kSub> packed[kMaxSuperBlocks];
+    const int64_t col_tiles = (nc + kTile - 1) / kTile;
+    if (packed.size() < static_cast<size_t>(col_tiles * nb)) packed.resize(static_cast<size_t>(col_tiles * nb));
     const auto* wb = static_cast<const char*>(w);
     const auto* yb = static_cast<const char*>(y);
+    for (int64_t ct = 0; ct < col_tiles; ++ct) {
+        const int cols = static_cast<int>(nc - ct * kTile < kTile ? nc - ct * kTile : kTile);
+        pack_columns_q8_k<kSub>(yb + static_cast<size_t>(ct * kTile) * ldy, ldy, cols, nb, &packed[static_cast<size_t>(ct * nb)]);
+    }
     int loaded = 0;
-    for (int64_t rb0 = 0; rb0 < nr; rb0 += kRowBlock) {
-        const int64_t rb1 = nr - rb0 < kRowBlock ? nr : rb0 + kRowBlock;
-        for (int64_t c0 = 0; c0 < nc; c0 += kTile) {
-            const int cols = static_cast<int>(nc - c0 < kTile ? nc - c0 : kTile);
-            pack_columns_q8_k<kSub>(yb + static_cast<size_t>(c0) * ldy, ldy, cols, nb, packed);
-            for (int64_t r0 = rb0; r0 < rb1; r0 += kTile) {
-                const int rows = static_cast<int>(rb1 - r0 < kTile ? rb1 - r0 : kTile);
-                if (rows != loaded) {
-                    const TileConfig cfg = config_for_sub(rows, kSub);
-                    _tile_loadconfig(&cfg);
-                    loaded = rows;
-                }
-                kRowGroups[static_cast<size_t>(rows)](wb + static_cast<size_t>(r0) * ldw, ldw, packed, nb,
-                                                      dst + static_cast<size_t>(c0) * ldd + static_cast<size_t>(r0), ldd,
-                                                      cols);
-            }
+    for (int64_t r0 = 0; r0 < nr; r0 += kTile) {
+        const int rows = static_cast<int>(nr - r0 < kTile ? nr - r0 : kTile);
+        unpacked.unpack(wb + static_cast<size_t>(r0) * ldw, ldw, rows, nb);
+        if (rows != loaded) {
+            const TileConfig cfg = config_for_sub(rows, kSub);
+            _tile_loadconfig(&cfg);
+            loaded = rows;
+        }
+        for (int64_t ct = 0; ct < col_tiles; ++ct) {
+            const int cols = static_cast<int>(nc - ct * kTile < kTile ? nc - ct * kTile : kTile);
+            kRowGroups[static_cast<size_t>(rows)](unpacked.blocks.data(), &packed[static_cast<size_t>(ct * nb)], nb,
+                                                  dst + static_cast<size_t>(ct * kTile) * ldd + static_cast<size_t>(r0),
+                                                  ldd, cols);
         }
     }
     _tile_release();
@@ -390,9 +419,9 @@ GemmFn amx_gemm(Type t) {
     if (!amx_int8_usable()) return nullptr;
     switch (t) {
         case Type::Q8_0: return gemm_q8_0_amx;
-        case Type::Q4_K: return gemm_k_amx<BlockQ4_K, gemm_q4_k_vnni>;
-        case Type::Q5_K: return gemm_k_amx<BlockQ5_K, gemm_q5_k_vnni>;
-        case Type::Q6_K: return gemm_k_amx<BlockQ6_K, gemm_q6_k_vnni>;
+        case Type::Q4_K: return gemm_k_amx<BlockQ4_K>;
+        case Type::Q5_K: return gemm_k_amx<BlockQ5_K>;
+        case Type::Q6_K: return gemm_k_amx<BlockQ6_K>;
         default: return nullptr;
     }
 }
@@ -401,9 +430,9 @@ void register_amx_gemm(CpuKernels& k) {
     const auto id = static_cast<uint32_t>(Type::Q8_0);
     if (!amx_int8_usable()) return;
     k.gemm[id] = gemm_q8_0_amx;
-    k.gemm[static_cast<uint32_t>(Type::Q4_K)] = gemm_k_amx<BlockQ4_K, gemm_q4_k_vnni>;
-    k.gemm[static_cast<uint32_t>(Type::Q5_K)] = gemm_k_amx<BlockQ5_K, gemm_q5_k_vnni>;
-    k.gemm[static_cast<uint32_t>(Type::Q6_K)] = gemm_k_amx<BlockQ6_K, gemm_q6_k_vnni>;
+    k.gemm[static_cast<uint32_t>(Type::Q4_K)] = gemm_k_amx<BlockQ4_K>;
+    k.gemm[static_cast<uint32_t>(Type::Q5_K)] = gemm_k_amx<BlockQ5_K>;
+    k.gemm[static_cast<uint32_t>(Type::Q6_K)] = gemm_k_amx<BlockQ6_K>;
 }
 
 }  // namespace ember::cpu
