@@ -5,6 +5,10 @@
 //   VecDot: one vec_dot per output over 16 x 16 tiles (op_mul_mat.cpp's tg path);
 //   Gemm:   the kernel table's tile kernel over activation blocks of ~512 KB, as the op
 //           calls it (op_mul_mat.cpp's pp path).
+//   Gemv:   M = 1 only: the kernel table's gemv kernel over 8 row stretches read in
+//           lockstep, 8 rows (one per stretch) per call, as the op's tg path calls it; also
+//           reports weight bytes/s (on repeat the matrix sits in L2/L3: the kernel's speed
+//           where memory is not the limit).
 // FLOP/s = 2 K N M per iteration over CPU time (the machine is shared: CPU time is the
 // steadier number). Run with --benchmark_filter=Q4_K etc. to pick types.
 #include "backends/cpu/kernels.h"
@@ -96,6 +100,39 @@ void BM_Gemm(benchmark::State& state, Type type) {
     report(state, o, k.variant);
 }
 
+void BM_Gemv(benchmark::State& state, Type type) {
+    const auto& k = ember::cpu::cpu_kernels();
+    const ember::cpu::GemmFn gemv = k.gemv[static_cast<uint32_t>(type)];
+    if (gemv == nullptr) {
+        state.SkipWithError("no gemv kernel for this type at this kernel level (mul_mat uses vec_dot)");
+        return;
+    }
+    Operands o = make_operands(type, state.range(0), state.range(1), 1);
+    constexpr int64_t streams = 8;
+    const int64_t len = (o.N + streams - 1) / streams;  // rows per stretch; the last may be shorter
+    float out[streams];
+    for (auto _ : state) {
+        for (int64_t i = 0; i < len; ++i) {
+            int64_t nr = 0;
+            while (nr < streams && nr * len + i < o.N) ++nr;
+            gemv(o.K, o.w.data() + static_cast<size_t>(i) * o.w_row, static_cast<size_t>(len) * o.w_row, o.a.data(), o.a_row,
+                 out, streams, nr, 1);
+            for (int64_t s = 0; s < nr; ++s) o.dst[static_cast<size_t>(s * len + i)] = out[s];
+        }
+        benchmark::DoNotOptimize(o.dst.data());
+    }
+    report(state, o, k.variant);
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(o.w.size()));
+}
+
+void shapes_m1(benchmark::internal::Benchmark* b) {
+    b->ArgNames({"K", "N"});
+    b->Args({2048, 2048});
+    b->Args({2048, 5632});
+    b->Args({5632, 2048});
+    b->Unit(benchmark::kMillisecond);
+}
+
 void shapes(benchmark::internal::Benchmark* b) {
     b->ArgNames({"K", "N", "M"});
     for (int64_t m : {1, 512}) {
@@ -110,9 +147,13 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(BM_VecDot, Q4_K, Type::Q4_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Gemm, Q4_K, Type::Q4_K)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Gemv, Q4_K, Type::Q4_K)->Apply(shapes_m1);
 BENCHMARK_CAPTURE(BM_VecDot, Q5_K, Type::Q5_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Gemm, Q5_K, Type::Q5_K)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Gemv, Q5_K, Type::Q5_K)->Apply(shapes_m1);
 BENCHMARK_CAPTURE(BM_VecDot, Q6_K, Type::Q6_K)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Gemm, Q6_K, Type::Q6_K)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Gemv, Q6_K, Type::Q6_K)->Apply(shapes_m1);
 BENCHMARK_CAPTURE(BM_VecDot, Q8_0, Type::Q8_0)->Apply(shapes);
 BENCHMARK_CAPTURE(BM_Gemm, Q8_0, Type::Q8_0)->Apply(shapes);
+BENCHMARK_CAPTURE(BM_Gemv, Q8_0, Type::Q8_0)->Apply(shapes_m1);

@@ -13,6 +13,7 @@
 #include "core/ops.h"
 #include "core/type.h"
 #include "quant/f16.h"
+#include "quant/q8_k.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -306,11 +307,33 @@ TEST(GemmKernels, GemvPathBitsIndependentOfThreads) {
     EXPECT_EQ(tested, 36);
 }
 
+// Q8_K activation rows at the int8 extremes: every quant -128 or 127 (row 0's first block
+// all -128), bsums recomputed. The Q8_K quantizer writes -128 for a row's most negative
+// value, so a kernel must be exact there too (not only on normal activations).
+void make_extreme_q8_k(std::mt19937& rng, uint8_t* row, int64_t k) {
+    static_assert(sizeof(quant::BlockQ8_K) == 292);
+    for (int64_t b = 0; b < k / quant::QK_K; ++b) {
+        quant::BlockQ8_K blk;
+        std::memcpy(&blk, row + b * sizeof blk, sizeof blk);
+        for (int8_t& q : blk.qs) q = (b == 0 || rng() % 2 == 0) ? int8_t{-128} : int8_t{127};
+        for (int j = 0; j < quant::QK_K / 16; ++j) {
+            int sum = 0;
+            for (int i = 0; i < 16; ++i) sum += blk.qs[16 * j + i];
+            blk.bsums[j] = static_cast<int16_t>(sum);
+        }
+        std::memcpy(row + b * sizeof blk, &blk, sizeof blk);
+    }
+}
+
 // Each gemv kernel against one scalar vec_dot per output, called the way mul_mat calls it:
-// nr rows that are `stride` rows apart, nc = 1..3 activation rows.
+// nr = 1..8 rows that are `stride` rows apart (raw-byte weights), nc = 1..3 activation rows
+// (for the K-quants the third at the int8 extremes). Each output must also equal, bit for
+// bit, the same row computed alone (nr = nc = 1): its bits may not depend on nr, nc or its
+// position among the rows.
 TEST(GemmKernels, GemvKernelsMatchScalar) {
     std::mt19937 rng(99);
     int tested = 0;
+    constexpr int64_t kMaxRows = 8;
     for (const Level& lv : simd_levels()) {
         const CpuKernels& k = cpu::cpu_kernels_for(lv.level);
         if (lv.level == KernelLevel::Avx512 && cpu::cpu_features().avx512vnni) {
@@ -321,20 +344,25 @@ TEST(GemmKernels, GemvKernelsMatchScalar) {
             if (gemv == nullptr) continue;
             for (int64_t kk : gt.ks) {
                 const int64_t stride = 3;
-                const Problem p = make_problem(rng, gt.type, kk, 4 * stride, 3, true);
-                for (int64_t nr = 1; nr <= 4; ++nr) {
+                Problem p = make_problem(rng, gt.type, kk, kMaxRows * stride, 3, true);
+                if (scalar().vec_dot_type[tid(gt.type)] == Type::Q8_K) make_extreme_q8_k(rng, p.y.data() + 2 * p.ldy(), kk);
+                for (int64_t nr = 1; nr <= kMaxRows; ++nr) {
                     for (int64_t nc = 1; nc <= 3; ++nc) {
-                        std::vector<float> got(static_cast<size_t>(4 * nc), std::nanf(""));
-                        gemv(p.k, p.w.data() + p.ldw(), stride * p.ldw(), p.y.data(), p.ldy(), got.data(), 4, nr, nc);
+                        std::vector<float> got(static_cast<size_t>(kMaxRows * nc), std::nanf(""));
+                        gemv(p.k, p.w.data() + p.ldw(), stride * p.ldw(), p.y.data(), p.ldy(), got.data(), kMaxRows, nr, nc);
                         for (int64_t c = 0; c < nc; ++c) {
                             for (int64_t r = 0; r < nr; ++r) {
                                 const uint8_t* w = p.w.data() + static_cast<size_t>(1 + r * stride) * p.ldw();
                                 const uint8_t* y = p.y.data() + static_cast<size_t>(c) * p.ldy();
+                                const std::string where = fmt::format("{} {} k={} nr={} nc={} ({}, {})", kernel_level_name(lv.level),
+                                                                      type_name(gt.type), kk, nr, nc, r, c);
+                                const float g = got[static_cast<size_t>(c * kMaxRows + r)];
                                 const double want = scalar().vec_dot[tid(gt.type)](p.k, w, y);
                                 const double tol = 1e-5 * abs_dot(gt.type, w, y, p.k) + 1e-30;
-                                EXPECT_NEAR(got[static_cast<size_t>(c * 4 + r)], want, tol)
-                                    << kernel_level_name(lv.level) << " " << type_name(gt.type) << " k=" << kk
-                                    << " nr=" << nr << " nc=" << nc << " (" << r << ", " << c << ")";
+                                EXPECT_NEAR(g, want, tol) << where;
+                                float alone = std::nanf("");
+                                gemv(p.k, w, p.ldw(), y, p.ldy(), &alone, 1, 1, 1);
+                                EXPECT_EQ(std::memcmp(&g, &alone, sizeof g), 0) << where << ": " << g << " vs alone " << alone;
                             }
                         }
                         ++tested;

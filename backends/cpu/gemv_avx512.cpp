@@ -1,0 +1,278 @@
+// AVX-512 VNNI gemv kernels (CpuKernels::gemv, the token-generation path of mul_mat) for
+// Q4_K and Q5_K x Q8_K: up to 8 weight rows `ldw` bytes apart against 1-3 activation rows.
+//
+// Unlike the prompt-processing tiles (gemm_avx512.cpp), which reuse every unpacked weight
+// block for several activation rows, a mat-vec uses each weight byte once, so the work per
+// weight super-block (256 elements, 144 / 176 bytes) is what limits the speed. Per row and
+// super-block this kernel does about 28 vector instructions (the tile about 60):
+//   - the 128 nibble bytes as two 64-byte loads; low nibbles = `q & 15`, high nibbles =
+//     `(q >> 4) & 15`. Load j (qs[64j .. 64j+63]) holds, in its low nibbles, sub-block 4j in
+//     bytes 0..31 and 4j+2 in bytes 32..63, in its high nibbles 4j+1 and 4j+3. The
+//     activations are permuted once per block (shared by all rows) to the same order.
+//   - vpdpbusd (u8 weights x s8 activations, 4 products per int32 lane, |.| <= 4*31*128,
+//     so it fits int16), two vpackssdw (exact: no value saturates) and two vpdpwssd with the
+//     sub-block scales: the 8 scaled sub-block sums in int32 lanes.
+//   - the 6-bit scales and mins of four rows unpacked at once with byte shuffles and shifts
+//     (one 128-bit lane per row: its first 16 block bytes), then spread to int16 lanes
+//     with vpshufb; their d and dmin converted together (one vcvtph2ps for four rows).
+//   - per row one convert and one FMA by d * dy; the mins term of four rows in one
+//     vpdpwssd (the 8 mins by the activation's bsums pair sums, row r in lane r), one
+//     convert and one FMA by -dmin * dy into a register shared by the four rows.
+// All integer sums are exact for every input. An output's float operations are the same
+// whatever nr, nc or its position among the rows (rows run in groups of 4, then a group of
+// the remaining 1-3 with the same per-row code; columns one after another), so the bits of
+// an output do not depend on how mul_mat splits the rows.
+#include "backends/cpu/gemm.h"
+
+#if defined(__x86_64__)
+
+#include "quant/q4_k.h"
+#include "quant/q5_k.h"
+#include "quant/q8_k.h"
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstring>
+#include <utility>
+
+// GCC 12's AVX-512 headers seed some intrinsics with _mm512_undefined_*() and then warn
+// about it at every use: a header false positive.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace ember::cpu {
+namespace {
+
+using namespace ember::quant;
+
+constexpr int kGroup = 4;  // rows walked together (one 16-byte lane each in the scale unpack)
+
+// 16 bytes repeated in every 128-bit lane of a zmm (vpshufb works per lane).
+inline __m512i per_lane_bytes(const int8_t (&b)[16]) {
+    __m128i v;
+    std::memcpy(&v, b, 16);
+    return _mm512_broadcast_i32x4(v);
+}
+
+// A vpshufb index for 4 lanes that differ: lane L gets bytes[L].
+inline __m512i lane_bytes(const int8_t (&b)[4][16]) {
+    __m512i v;
+    std::memcpy(&v, b, 64);
+    return v;
+}
+
+constexpr int8_t Z = -128;  // vpshufb: a zero byte
+
+// The constants of the kernel, built once per call.
+struct Consts {
+    __m512i low4 = _mm512_set1_epi8(0x0F);
+    // Scale/min unpack, per 16-byte lane holding a row's first 16 block bytes: d, dmin (fp16),
+    // then the 12 packed bytes a[0..3] b[0..3] c[0..3] (layout in quant/k_common.h):
+    // t1 = [a, c, b, c], t2 = [0, a, 0, b]; then sc[0..3] = a & 63, sc[4..7] = (c & 15) |
+    // ((a >> 2) & 48), m[0..3] = b & 63, m[4..7] = (c >> 4) | ((b >> 2) & 48).
+    __m512i pick_acbc = per_lane_bytes({4, 5, 6, 7, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15});
+    __m512i pick_0a0b = per_lane_bytes({Z, Z, Z, Z, 4, 5, 6, 7, Z, Z, Z, Z, 8, 9, 10, 11});
+    __m512i keep_low = per_lane_bytes({63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0});
+    __m512i keep_cnib = per_lane_bytes({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15});
+    __m512i keep_top = per_lane_bytes({0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48});
+    // From a row's unpacked [sc0..7, m0..7] in every lane to int16 scales matching the
+    // packed sub-block sums: lanes 0-1 hold sub-blocks (0, 1) / (4, 5), lanes 2-3 (2, 3) / (6, 7),
+    // four int16 each.
+    __m512i scales01 = lane_bytes({{0, Z, 0, Z, 0, Z, 0, Z, 1, Z, 1, Z, 1, Z, 1, Z},
+                                   {0, Z, 0, Z, 0, Z, 0, Z, 1, Z, 1, Z, 1, Z, 1, Z},
+                                   {2, Z, 2, Z, 2, Z, 2, Z, 3, Z, 3, Z, 3, Z, 3, Z},
+                                   {2, Z, 2, Z, 2, Z, 2, Z, 3, Z, 3, Z, 3, Z, 3, Z}});
+    __m512i scales23 = lane_bytes({{4, Z, 4, Z, 4, Z, 4, Z, 5, Z, 5, Z, 5, Z, 5, Z},
+                                   {4, Z, 4, Z, 4, Z, 4, Z, 5, Z, 5, Z, 5, Z, 5, Z},
+                                   {6, Z, 6, Z, 6, Z, 6, Z, 7, Z, 7, Z, 7, Z, 7, Z},
+                                   {6, Z, 6, Z, 6, Z, 6, Z, 7, Z, 7, Z, 7, Z, 7, Z}});
+    // The eight mins of each lane's row as int16.
+    __m512i mins16 = per_lane_bytes({8, Z, 9, Z, 10, Z, 11, Z, 12, Z, 13, Z, 14, Z, 15, Z});
+    // d|dmin (the first 4 bytes) of each lane's row into the low 128 bits.
+    __m512i first_dwords = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    // From [d0, dmin0, d1, dmin1, ...] (times dy): -dmin_r * dy in all four lanes of lane r.
+    __m512i dmin_per_lane = _mm512_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3, 5, 5, 5, 5, 7, 7, 7, 7);
+    __m256 odd_sign = _mm256_castsi256_ps(_mm256_set1_epi64x(static_cast<int64_t>(0x8000000000000000ull)));
+    __m256i ones16 = _mm256_set1_epi16(1);
+    // Q5_K: the fifth bit of the bytes of low/high-nibble vector h of load j sits at bit
+    // (4j + h) of qh for bytes 0..31 and (4j + h + 2) for bytes 32..63.
+    __m512i qh_bit[2][2] = {{join(0x01, 0x04), join(0x02, 0x08)}, {join(0x10, 0x40), join(0x20, 0x80)}};
+    __m512i sixteen = _mm512_set1_epi8(16);
+
+    static __m512i join(int lo, int hi) {
+        return _mm512_inserti64x4(_mm512_set1_epi8(static_cast<char>(lo)), _mm256_set1_epi8(static_cast<char>(hi)), 1);
+    }
+};
+
+// The activation side of one super-block, shared by all rows.
+struct Act {
+    __m512i y[2][2];  // [load j][low/high nibbles]: the 64 activations matching that vector
+    __m512i pairs;    // bsums[2j] + bsums[2j+1] for j = 0..7 as int16, in every 128-bit lane
+    __m256 dy;        // [dy, -dy, dy, -dy, ...]
+};
+
+inline Act prepare_act(const BlockQ8_K& y, const Consts& k) {
+    Act a;
+    for (int j = 0; j < 2; ++j) {
+        const __m512i y0 = _mm512_loadu_si512(y.qs + 128 * j);
+        const __m512i y1 = _mm512_loadu_si512(y.qs + 128 * j + 64);
+        a.y[j][0] = _mm512_shuffle_i64x2(y0, y1, 0x44);  // elements 128j + [0..31, 64..95]
+        a.y[j][1] = _mm512_shuffle_i64x2(y0, y1, 0xEE);  // elements 128j + [32..63, 96..127]
+    }
+    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums));
+    // |bsums[k]| <= 16 * 128, so a pair sum fits int16
+    a.pairs = _mm512_broadcast_i32x4(_mm256_cvtepi32_epi16(_mm256_madd_epi16(bs, k.ones16)));
+    a.dy = _mm256_xor_ps(_mm256_set1_ps(y.d), k.odd_sign);
+    return a;
+}
+
+// The 64 unsigned weight values of load j (low and high nibbles) of a Q4_K / Q5_K block.
+template <typename Block>
+inline void unpack(const Block& x, int j, const Consts& k, __m512i qh, __m512i (&u)[2]);
+
+template <>
+inline void unpack<BlockQ4_K>(const BlockQ4_K& x, int j, const Consts& k, __m512i, __m512i (&u)[2]) {
+    const __m512i q = _mm512_loadu_si512(x.qs + 64 * j);
+    u[0] = _mm512_and_si512(q, k.low4);
+    u[1] = _mm512_and_si512(_mm512_srli_epi16(q, 4), k.low4);
+}
+
+template <>
+inline void unpack<BlockQ5_K>(const BlockQ5_K& x, int j, const Consts& k, __m512i qh, __m512i (&u)[2]) {
+    const __m512i q = _mm512_loadu_si512(x.qs + 64 * j);
+    const __m512i lo = _mm512_and_si512(q, k.low4);
+    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), k.low4);
+    u[0] = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(qh, k.qh_bit[j][0]), lo, k.sixteen);
+    u[1] = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(qh, k.qh_bit[j][1]), hi, k.sixteen);
+}
+
+template <typename Block>
+inline __m512i load_qh(const Block&) {
+    return _mm512_setzero_si512();
+}
+template <>
+inline __m512i load_qh<BlockQ5_K>(const BlockQ5_K& x) {
+    return _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh)));
+}
+
+// The first 16 bytes (d, dmin, scales) of up to four rows' blocks, one row per 128-bit lane
+// (rows past R repeat row 0; their lanes are not used).
+template <typename Block, int R>
+inline __m512i load_heads(const Block* const (&x)[R]) {
+    static_assert(offsetof(Block, d) == 0 && offsetof(Block, dmin) == 2 && offsetof(Block, scales) == 4);
+    auto head = [&](int r) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(x[r])); };
+    __m512i s = _mm512_broadcast_i32x4(head(0));
+    if constexpr (R > 1) s = _mm512_inserti32x4(s, head(1), 1);
+    if constexpr (R > 2) s = _mm512_inserti32x4(s, head(2), 2);
+    if constexpr (R > 3) s = _mm512_inserti32x4(s, head(3), 3);
+    return s;
+}
+
+// [sc0..7, m0..7] of each lane's row.
+inline __m512i unpack_scales_mins(__m512i heads, const Consts& k) {
+    const __m512i t1 = _mm512_shuffle_epi8(heads, k.pick_acbc);
+    const __m512i t2 = _mm512_shuffle_epi8(heads, k.pick_0a0b);
+    // 0xF8: a | (b & c)
+    __m512i out = _mm512_and_si512(t1, k.keep_low);
+    out = _mm512_ternarylogic_epi32(out, _mm512_srli_epi16(t1, 4), k.keep_cnib, 0xF8);
+    out = _mm512_ternarylogic_epi32(out, _mm512_srli_epi16(t2, 2), k.keep_top, 0xF8);
+    return out;
+}
+
+// sum_s sc_s * (sum of sub-block s of u * y) of one row's block, spread over 16 int32 lanes
+// (`sm`: that row's [sc0..7, m0..7] in every 128-bit lane).
+template <typename Block>
+inline __m512i scaled_sums(const Block& x, const Act& a, __m512i sm, const Consts& k) {
+    const __m512i qh = load_qh(x);
+    __m512i s[2][2];
+    for (int j = 0; j < 2; ++j) {
+        __m512i u[2];
+        unpack(x, j, k, qh, u);
+        for (int h = 0; h < 2; ++h) s[j][h] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[h], a.y[j][h]);
+    }
+    // int16 lanes: per 128-bit lane L, sub-blocks (4j + 2(L/2), 4j + 2(L/2) + 1), four sums each
+    const __m512i p0 = _mm512_packs_epi32(s[0][0], s[0][1]);
+    const __m512i p1 = _mm512_packs_epi32(s[1][0], s[1][1]);
+    const __m512i q = _mm512_dpwssd_epi32(_mm512_setzero_si512(), p0, _mm512_shuffle_epi8(sm, k.scales01));
+    return _mm512_dpwssd_epi32(q, p1, _mm512_shuffle_epi8(sm, k.scales23));
+}
+
+// R (1..4) rows against one activation row: dst[r] = dot(row r, y). Per row and block,
+// acc[r] += d * dy * (scaled sums); the mins term of all R rows goes into one register,
+// row r in 128-bit lane r: macc += -dmin * dy * (sum_j m_j * pairs_j).
+template <typename Block, int R>
+void gemv_rows(int64_t nb, const char* w, size_t ldw, const BlockQ8_K* y, float* dst, const Consts& k) {
+    const Block* xr[R];
+    for (int r = 0; r < R; ++r) xr[r] = reinterpret_cast<const Block*>(w + static_cast<size_t>(r) * ldw);
+    __m512 acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+    __m512 macc = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const Act a = prepare_act(y[b], k);
+        const Block* x[R];
+        for (int r = 0; r < R; ++r) x[r] = xr[r] + b;
+        const __m512i heads = load_heads<Block, R>(x);
+        const __m512i sm = unpack_scales_mins(heads, k);
+        // [d_r * dy, -dmin_r * dy] for r = 0..3
+        const __m128i dd = _mm512_castsi512_si128(_mm512_permutexvar_epi32(k.first_dwords, heads));
+        const __m512 scale = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_cvtph_ps(dd), a.dy));
+        const __m512i mins = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_shuffle_epi8(sm, k.mins16), a.pairs);
+        macc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_permutexvar_ps(k.dmin_per_lane, scale), macc);
+        [&]<int... r>(std::integer_sequence<int, r...>) {
+            ((acc[r] = _mm512_fmadd_ps(
+                  _mm512_cvtepi32_ps(scaled_sums(*x[r], a, _mm512_shuffle_i32x4(sm, sm, r * 0x55), k)),
+                  _mm512_permutexvar_ps(_mm512_set1_epi32(2 * r), scale), acc[r])),
+             ...);
+        }(std::make_integer_sequence<int, R>());
+    }
+    alignas(64) float m[16];
+    _mm512_store_ps(m, macc);
+    for (int r = 0; r < R; ++r) {
+        const float* mr = m + 4 * r;
+        dst[r] = _mm512_reduce_add_ps(acc[r]) + ((mr[0] + mr[1]) + (mr[2] + mr[3]));
+    }
+}
+
+template <typename Block>
+void gemv_k4(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd, int64_t nr,
+             int64_t nc) {
+    const Consts consts;
+    const int64_t nb = k / QK_K;
+    const char* wb = static_cast<const char*>(w);
+    for (int64_t c = 0; c < nc; ++c) {
+        const auto* yc = reinterpret_cast<const BlockQ8_K*>(static_cast<const char*>(y) + static_cast<size_t>(c) * ldy);
+        float* out = dst + static_cast<size_t>(c) * ldd;
+        int64_t r = 0;
+        for (; r + kGroup <= nr; r += kGroup) gemv_rows<Block, 4>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts);
+        switch (nr - r) {
+            case 3: gemv_rows<Block, 3>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
+            case 2: gemv_rows<Block, 2>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
+            case 1: gemv_rows<Block, 1>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
+            default: break;
+        }
+    }
+}
+
+}  // namespace
+
+void gemv_q4_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc) {
+    gemv_k4<BlockQ4_K>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
+}
+
+void gemv_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc) {
+    gemv_k4<BlockQ5_K>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
+}
+
+}  // namespace ember::cpu
+
+#else  // not x86-64
+
+namespace ember::cpu {
+void gemv_q4_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
+void gemv_q5_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
+}  // namespace ember::cpu
+
+#endif
