@@ -13,8 +13,8 @@
 // whatever its place in a tile; tail tiles load fewer weight rows (tile config) or pad
 // columns with zeros, which does not change the other outputs' arithmetic.
 //
-// Loop nest per call: weight rows in blocks of kRowBlock (kept in L2), inside that the
-// activation rows in groups of 16 (packed on the stack, reused by every 16-row group).
+// Loop nest per call: every group of 16 activation rows is packed once, then each group of
+// 16 weight rows runs against all of them.
 #include "backends/cpu/gemm.h"
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -33,6 +33,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -48,8 +49,6 @@ namespace {
 using namespace ember::quant;
 
 constexpr int kTile = 16;             // weight rows per A/C tile; activation rows per B tile
-constexpr int64_t kRowBlock = 128;    // weight rows per L2 block
-constexpr int64_t kMaxBlocks = 256;   // K / 32 up to which the packed group fits the stack (144 KiB)
 constexpr int kBTileBytes = 8 * 64;   // one block of 16 activation rows in VNNI layout
 
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
@@ -90,10 +89,11 @@ void pack_columns(const char* y, size_t ldy, int cols, int64_t nb, int8_t* tiles
     }
 }
 
-// Rows weight rows (tile config loaded for Rows) x one packed column group.
+// Rows weight rows (tile config loaded for Rows) x one packed column group; dx holds the
+// rows' block scales as floats, [block][16].
 template <int Rows>
-void row_group(const char* w, size_t ldw, const int8_t* tiles, const float* scales, int64_t nb, float* dst,
-               size_t ldd, int cols) {
+void row_group(const char* w, size_t ldw, const float* dx, const int8_t* tiles, const float* scales, int64_t nb,
+               float* dst, size_t ldd, int cols) {
     alignas(64) int32_t sums[kTile][kTile];
     __m512 acc[Rows];
     for (int i = 0; i < Rows; ++i) acc[i] = _mm512_setzero_ps();
@@ -105,9 +105,8 @@ void row_group(const char* w, size_t ldw, const int8_t* tiles, const float* scal
         _tile_stored(0, sums, 64);
         const __m512 dy = _mm512_load_ps(scales + b * kTile);
         for (int i = 0; i < Rows; ++i) {
-            const float dx = h2f(reinterpret_cast<const BlockQ8_0*>(w + static_cast<size_t>(i) * ldw)[b].d);
             const __m512 s = _mm512_cvtepi32_ps(_mm512_load_si512(sums[i]));
-            acc[i] = _mm512_fmadd_ps(s, _mm512_mul_ps(_mm512_set1_ps(dx), dy), acc[i]);
+            acc[i] = _mm512_fmadd_ps(s, _mm512_mul_ps(_mm512_set1_ps(dx[b * kTile + i]), dy), acc[i]);
         }
     }
     for (int i = 0; i < Rows; ++i) {
@@ -117,7 +116,8 @@ void row_group(const char* w, size_t ldw, const int8_t* tiles, const float* scal
     }
 }
 
-using RowGroupFn = void (*)(const char*, size_t, const int8_t*, const float*, int64_t, float*, size_t, int);
+using RowGroupFn = void (*)(const char*, size_t, const float*, const int8_t*, const float*, int64_t, float*, size_t,
+                            int);
 
 template <size_t... I>
 constexpr std::array<RowGroupFn, kTile + 1> row_group_table(std::index_sequence<I...>) {
@@ -125,34 +125,52 @@ constexpr std::array<RowGroupFn, kTile + 1> row_group_table(std::index_sequence<
 }
 constexpr std::array<RowGroupFn, kTile + 1> kRowGroup = row_group_table(std::make_index_sequence<kTile>{});
 
+// Loop nest: every activation column tile is packed once per call (mul_mat hands over
+// activation blocks of ~512 KB, which stay in L2), then each 16-row group of weights (read
+// straight from its rows by the tile loads) runs against every column tile.
 void gemm_q8_0_amx(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                    int64_t nr, int64_t nc) {
+    // Per thread, reused across calls (grown on first use): no allocation once warm.
+    thread_local std::vector<int8_t> tiles;  // [column tile][block] B tiles
+    thread_local std::vector<float> scales;  // [column tile][block][16] activation scales
+    thread_local std::vector<float> dx;      // [block][16] the row group's weight scales
     const int64_t nb = k / QK8_0;
-    if (nb > kMaxBlocks) {
-        gemm_q8_0_vnni(k, w, ldw, y, ldy, dst, ldd, nr, nc);  // the packed group would not fit the stack
-        return;
+    const int64_t col_tiles = (nc + kTile - 1) / kTile;
+    const auto tile_bytes = static_cast<size_t>(nb) * kBTileBytes;
+    const auto scale_count = static_cast<size_t>(nb) * kTile;
+    if (tiles.size() < static_cast<size_t>(col_tiles) * tile_bytes) {
+        // 64-byte alignment for the tile loads: over-allocate and round up below
+        tiles.resize(static_cast<size_t>(col_tiles) * tile_bytes + 64);
     }
-    alignas(64) int8_t tiles[kMaxBlocks * kBTileBytes];
-    alignas(64) float scales[kMaxBlocks * kTile];
+    if (scales.size() < static_cast<size_t>(col_tiles) * scale_count + 16) scales.resize(static_cast<size_t>(col_tiles) * scale_count + 16);
+    if (dx.size() < scale_count) dx.resize(scale_count);
+    auto* tiles0 = reinterpret_cast<int8_t*>((reinterpret_cast<uintptr_t>(tiles.data()) + 63) & ~uintptr_t{63});
+    auto* scales0 = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scales.data()) + 63) & ~uintptr_t{63});
     const auto* wb = static_cast<const char*>(w);
     const auto* yb = static_cast<const char*>(y);
+    for (int64_t ct = 0; ct < col_tiles; ++ct) {
+        const int cols = static_cast<int>(nc - ct * kTile < kTile ? nc - ct * kTile : kTile);
+        pack_columns(yb + static_cast<size_t>(ct * kTile) * ldy, ldy, cols, nb, tiles0 + ct * tile_bytes,
+                     scales0 + ct * scale_count);
+    }
     int loaded = 0;  // rows of the loaded tile configuration
-    for (int64_t rb0 = 0; rb0 < nr; rb0 += kRowBlock) {
-        const int64_t rb1 = nr - rb0 < kRowBlock ? nr : rb0 + kRowBlock;
-        for (int64_t c0 = 0; c0 < nc; c0 += kTile) {
-            const int cols = static_cast<int>(nc - c0 < kTile ? nc - c0 : kTile);
-            pack_columns(yb + static_cast<size_t>(c0) * ldy, ldy, cols, nb, tiles, scales);
-            for (int64_t r0 = rb0; r0 < rb1; r0 += kTile) {
-                const int rows = static_cast<int>(rb1 - r0 < kTile ? rb1 - r0 : kTile);
-                if (rows != loaded) {
-                    const TileConfig cfg = config_for(rows);
-                    _tile_loadconfig(&cfg);
-                    loaded = rows;
-                }
-                kRowGroup[static_cast<size_t>(rows)](wb + static_cast<size_t>(r0) * ldw, ldw, tiles, scales, nb,
-                                                     dst + static_cast<size_t>(c0) * ldd + static_cast<size_t>(r0), ldd,
-                                                     cols);
-            }
+    for (int64_t r0 = 0; r0 < nr; r0 += kTile) {
+        const int rows = static_cast<int>(nr - r0 < kTile ? nr - r0 : kTile);
+        const char* wr = wb + static_cast<size_t>(r0) * ldw;
+        for (int i = 0; i < rows; ++i) {
+            const auto* x = reinterpret_cast<const BlockQ8_0*>(wr + static_cast<size_t>(i) * ldw);
+            for (int64_t b = 0; b < nb; ++b) dx[static_cast<size_t>(b * kTile + i)] = h2f(x[b].d);
+        }
+        if (rows != loaded) {
+            const TileConfig cfg = config_for(rows);
+            _tile_loadconfig(&cfg);
+            loaded = rows;
+        }
+        for (int64_t ct = 0; ct < col_tiles; ++ct) {
+            const int cols = static_cast<int>(nc - ct * kTile < kTile ? nc - ct * kTile : kTile);
+            kRowGroup[static_cast<size_t>(rows)](wr, ldw, dx.data(), tiles0 + ct * tile_bytes, scales0 + ct * scale_count,
+                                                 nb, dst + static_cast<size_t>(ct * kTile) * ldd + static_cast<size_t>(r0),
+                                                 ldd, cols);
         }
     }
     _tile_release();
