@@ -51,8 +51,9 @@ inline constexpr int kBandwidthRuns = 3;
 // does not sum every word exactly once.
 double probe_memory_bandwidth(int threads, size_t bytes = size_t{1} << 30, int runs = kBandwidthRuns,
                               std::string* pattern = nullptr);
-// Register-blocked FMA loop on every thread (AVX2+FMA when the CPU has it, else scalar);
-// the best of a few runs, in GFLOP/s. `kernel` receives which loop ran.
+// Register-blocked FMA loop on every thread (AVX-512 where the avx512 kernel set is in use, else
+// AVX2+FMA when the CPU has it, else scalar); the best of a few runs, in GFLOP/s. `kernel` receives
+// which loop ran.
 double probe_peak_gflops(int threads, std::string* kernel = nullptr);
 // int8 x int8 multiply-adds on every thread, on the unit the CPU kernel set in use runs its
 // quantized matmuls on (AMX-INT8, AVX512_VNNI, AVX2 or portable; bench_int8_probe.cpp); the best

@@ -6,6 +6,7 @@
 // reports its features.
 #include "bench/bench.h"
 
+#include "backends/cpu/kernels.h"
 #include "core/error.h"
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -198,6 +200,24 @@ __attribute__((target("avx2,fma"))) double fma_loop_avx2(int64_t iters) {
     return static_cast<double>(iters) * 12 * 8 * 2;  // FLOPs: an FMA is two
 }
 
+// The same with 16-wide AVX-512 FMAs: what the avx512 kernel set's float gemms (F16, BF16,
+// F32 weights and the attention products) run on.
+__attribute__((target("avx512f"))) double fma_loop_avx512(int64_t iters) {
+    const __m512 b = _mm512_set1_ps(0.999999f);
+    const __m512 c = _mm512_set1_ps(1e-6f);
+    __m512 a[12];
+    for (int j = 0; j < 12; ++j) a[j] = _mm512_set1_ps(0.1f * static_cast<float>(j + 1));
+    for (int64_t i = 0; i < iters; ++i) {
+        for (__m512& v : a) v = _mm512_fmadd_ps(v, b, c);
+    }
+    __m512 s = a[0];
+    for (int j = 1; j < 12; ++j) s = _mm512_add_ps(s, a[j]);
+    alignas(64) float out[16];
+    _mm512_store_ps(out, s);
+    g_sink_f32 = out[0] + out[15];
+    return static_cast<double>(iters) * 12 * 16 * 2;
+}
+
 bool have_avx2_fma() {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -272,7 +292,9 @@ double probe_memory_bandwidth(int threads, size_t bytes, int runs, std::string* 
 double probe_peak_gflops(int threads, std::string* kernel) {
     threads = std::max(1, threads);
     const bool simd = have_avx2_fma();
-    if (kernel != nullptr) *kernel = simd ? "avx2+fma" : "scalar";
+    // 512-bit FMAs only where the kernels in use are the avx512 set (EMBER_CPU_KERNELS may cap it)
+    const bool wide = simd && std::string_view(cpu::cpu_kernels().variant) == "avx512";
+    if (kernel != nullptr) *kernel = wide ? "avx512f" : simd ? "avx2+fma" : "scalar";
     double best = 0;
     for (int run = 0; run < 4; ++run) {  // the first run also warms the cores up to their AVX clock
         double flops = 0;
@@ -280,7 +302,7 @@ double probe_peak_gflops(int threads, std::string* kernel) {
 #pragma omp parallel num_threads(threads) reduction(+ : flops)
         {
 #ifdef EMBER_PROBE_X86
-            flops += simd ? fma_loop_avx2(kFmaIters) : fma_loop_scalar(kFmaIters / 4);
+            flops += wide ? fma_loop_avx512(kFmaIters) : simd ? fma_loop_avx2(kFmaIters) : fma_loop_scalar(kFmaIters / 4);
 #else
             flops += fma_loop_scalar(kFmaIters / 4);
 #endif
