@@ -84,95 +84,94 @@ void mul_mat_convert(const ThreadCtx& tc, Tensor& dst) {
 
 namespace {
 
-// The prompt-processing path: see the top of the file. Work items are (batch, chunk of
-// kGemmRowChunk weight rows); each thread takes a contiguous run of them.
-void mul_mat_gemm(const ThreadCtx& tc, Tensor& dst, GemmFn gemm, size_t act_row) {
+// One contiguous run of weight rows [n0, n1) of batch (i2, i3), with where its rows and the
+// batch's converted activation rows (in the shared workspace) start.
+struct RowRun {
+    int64_t n0, n1, i2, i3;
+    const char* w;
+    const std::byte* acts;
+};
+
+// The work split of the gemm and gemv paths: items are (batch, chunk of kGemmRowChunk weight
+// rows); each thread takes a contiguous run of them and gets fn(RowRun) for the longest runs
+// of its items inside one batch.
+template <typename Fn>
+void for_each_row_run(const ThreadCtx& tc, const Tensor& dst, size_t act_row, Fn&& fn) {
     const Tensor& a = *dst.src[0];
     const Tensor& b = *dst.src[1];
-    const int64_t K = a.ne[0];
     const int64_t N = a.ne[1];
     const int64_t M = b.ne[1];
     const int64_t B2 = b.ne[2];
     const int64_t B3 = b.ne[3];
-    const int64_t r2 = B2 / a.ne[2];
+    const int64_t r2 = B2 / a.ne[2];  // b batches per a batch (grouped-query attention)
     const int64_t r3 = B3 / a.ne[3];
-    const size_t ldd = dst.nb[1] / sizeof(float);  // dst is contiguous: nb[0] == sizeof(float)
-    const int64_t block_m = std::max<int64_t>(16, static_cast<int64_t>(kActBlockBytes / act_row));
-
     const int64_t chunks = (N + kGemmRowChunk - 1) / kGemmRowChunk;
     const auto [t0, t1] = split_range(chunks * B2 * B3, tc.ith, tc.nth);
     for (int64_t t = t0; t < t1;) {
-        // The longest run of this thread's items inside one batch: one contiguous row range.
         const int64_t batch = t / chunks;
         const int64_t run_end = std::min(t1, (batch + 1) * chunks);
-        const int64_t n0 = (t % chunks) * kGemmRowChunk;
-        const int64_t n1 = std::min(N, (run_end - batch * chunks) * kGemmRowChunk);
+        RowRun run;
+        run.n0 = (t % chunks) * kGemmRowChunk;
+        run.n1 = std::min(N, (run_end - batch * chunks) * kGemmRowChunk);
+        run.i2 = batch % B2;
+        run.i3 = batch / B2;
+        run.w = row_ptr(a, run.n0, run.i2 / r2, run.i3 / r3);
+        run.acts = tc.shared + static_cast<size_t>((run.i3 * B2 + run.i2) * M) * act_row;
         t = run_end;
-
-        const int64_t i2 = batch % B2;
-        const int64_t i3 = batch / B2;
-        const char* w = row_ptr(a, n0, i2 / r2, i3 / r3);
-        const std::byte* acts = tc.shared + static_cast<size_t>((i3 * B2 + i2) * M) * act_row;
-        for (int64_t m0 = 0; m0 < M; m0 += block_m) {
-            const int64_t m1 = std::min(M, m0 + block_m);
-            auto* out = reinterpret_cast<float*>(elem(dst, n0, m0, i2, i3));
-            gemm(K, w, a.nb[1], acts + static_cast<size_t>(m0) * act_row, act_row, out, ldd, n1 - n0, m1 - m0);
-        }
+        fn(run);
     }
 }
 
-// The token-generation path: see the top of the file. Work items as in mul_mat_gemm; a
-// thread's contiguous run of rows [n0, n1) is cut into kGemvStreams stretches of `stretch`
-// rows, and step i computes row i of each stretch, with the gemv kernel where the type has
-// one, else one vec_dot per output.
+// The prompt-processing path: see the top of the file.
+void mul_mat_gemm(const ThreadCtx& tc, Tensor& dst, GemmFn gemm, size_t act_row) {
+    const Tensor& a = *dst.src[0];
+    const int64_t K = a.ne[0];
+    const int64_t M = dst.src[1]->ne[1];
+    const size_t ldd = dst.nb[1] / sizeof(float);  // dst is contiguous: nb[0] == sizeof(float)
+    const int64_t block_m = std::max<int64_t>(16, static_cast<int64_t>(kActBlockBytes / act_row));
+    for_each_row_run(tc, dst, act_row, [&](const RowRun& run) {
+        for (int64_t m0 = 0; m0 < M; m0 += block_m) {
+            const int64_t m1 = std::min(M, m0 + block_m);
+            auto* out = reinterpret_cast<float*>(elem(dst, run.n0, m0, run.i2, run.i3));
+            gemm(K, run.w, a.nb[1], run.acts + static_cast<size_t>(m0) * act_row, act_row, out, ldd, run.n1 - run.n0,
+                 m1 - m0);
+        }
+    });
+}
+
+// The token-generation path: see the top of the file. A thread's run of rows [n0, n1) is cut
+// into kGemvStreams stretches of `stretch` rows, and step i computes row i of each stretch,
+// with the gemv kernel where the type has one, else one vec_dot per output.
 void mul_mat_gemv(const ThreadCtx& tc, Tensor& dst, GemmFn gemv, quant::VecDotFn vec_dot, size_t act_row) {
     const Tensor& a = *dst.src[0];
-    const Tensor& b = *dst.src[1];
     const int64_t K = a.ne[0];
-    const int64_t N = a.ne[1];
-    const int64_t M = b.ne[1];  // < kGemmMinRows
-    const int64_t B2 = b.ne[2];
-    const int64_t B3 = b.ne[3];
-    const int64_t r2 = B2 / a.ne[2];
-    const int64_t r3 = B3 / a.ne[3];
-
-    const int64_t chunks = (N + kGemmRowChunk - 1) / kGemmRowChunk;
-    const auto [t0, t1] = split_range(chunks * B2 * B3, tc.ith, tc.nth);
-    for (int64_t t = t0; t < t1;) {
-        const int64_t batch = t / chunks;
-        const int64_t run_end = std::min(t1, (batch + 1) * chunks);
-        const int64_t n0 = (t % chunks) * kGemmRowChunk;
-        const int64_t n1 = std::min(N, (run_end - batch * chunks) * kGemmRowChunk);
-        t = run_end;
-
-        const int64_t i2 = batch % B2;
-        const int64_t i3 = batch / B2;
-        const char* w = row_ptr(a, n0, i2 / r2, i3 / r3);
-        const std::byte* acts = tc.shared + static_cast<size_t>((i3 * B2 + i2) * M) * act_row;
-        const int64_t len = n1 - n0;
+    const int64_t M = dst.src[1]->ne[1];  // < kGemmMinRows
+    for_each_row_run(tc, dst, act_row, [&](const RowRun& run) {
+        const int64_t len = run.n1 - run.n0;
         const int64_t stretch = (len + kGemvStreams - 1) / kGemvStreams;
+        const size_t ldw = static_cast<size_t>(stretch) * a.nb[1];
         float out[kGemmMinRows * kGemvStreams];  // [m][stream]
         for (int64_t i = 0; i < stretch; ++i) {
             // the stretches that have a row i: a prefix, since only the last one can be short
             const int64_t nr = std::min(kGemvStreams, (len - i + stretch - 1) / stretch);
-            const char* wi = w + i * a.nb[1];
-            const size_t ldw = static_cast<size_t>(stretch) * a.nb[1];
+            const char* wi = run.w + i * a.nb[1];
             if (gemv != nullptr) {
-                gemv(K, wi, ldw, acts, act_row, out, kGemvStreams, nr, M);
+                gemv(K, wi, ldw, run.acts, act_row, out, kGemvStreams, nr, M);
             } else {
                 for (int64_t s = 0; s < nr; ++s) {
                     for (int64_t m = 0; m < M; ++m) {
-                        out[m * kGemvStreams + s] = vec_dot(K, wi + s * ldw, acts + static_cast<size_t>(m) * act_row);
+                        out[m * kGemvStreams + s] = vec_dot(K, wi + s * ldw, run.acts + static_cast<size_t>(m) * act_row);
                     }
                 }
             }
             for (int64_t m = 0; m < M; ++m) {
                 for (int64_t s = 0; s < nr; ++s) {
-                    *reinterpret_cast<float*>(elem(dst, n0 + s * stretch + i, m, i2, i3)) = out[m * kGemvStreams + s];
+                    *reinterpret_cast<float*>(elem(dst, run.n0 + s * stretch + i, m, run.i2, run.i3)) =
+                        out[m * kGemvStreams + s];
                 }
             }
         }
-    }
+    });
 }
 
 }  // namespace
