@@ -11,6 +11,7 @@
 // as FLOPs do.
 #include "bench/bench.h"
 
+#include "backends/cpu/amx_tile_config.h"
 #include "backends/cpu/gemm.h"
 #include "backends/cpu/kernels.h"
 
@@ -69,18 +70,10 @@ __attribute__((target("avx2"))) double maddubs_loop_avx2(int64_t iters) {
     return static_cast<double>(iters) * 8 * 32 * 2;
 }
 
-struct alignas(64) AmxConfig {
-    uint8_t palette_id = 1;
-    uint8_t start_row = 0;
-    uint8_t reserved[14] = {};
-    uint16_t colsb[16] = {};
-    uint8_t rows[16] = {};
-};
-
 // Four independent 16 x 16 int32 accumulators (tmm0-3) fed by two A tiles (tmm4-5, 16 x 64
 // int8) and two B tiles (tmm6-7): 4 x 16 x 16 x 64 multiply-adds per iteration.
 __attribute__((target("amx-tile,amx-int8"))) double amx_loop(int64_t iters) {
-    AmxConfig cfg;
+    cpu::TileConfig cfg;
     for (int t = 0; t < 8; ++t) {
         cfg.rows[t] = 16;
         cfg.colsb[t] = 64;

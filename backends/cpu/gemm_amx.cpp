@@ -19,6 +19,7 @@
 
 #if defined(__x86_64__) && defined(__linux__)
 
+#include "backends/cpu/amx_tile_config.h"
 #include "backends/cpu/k4_scales.h"
 #include "quant/q4_k.h"
 #include "quant/q5_k.h"
@@ -52,15 +53,6 @@ constexpr int kTile = 16;             // weight rows per A/C tile; activation ro
 constexpr int kBTileBytes = 8 * 64;   // one block of 16 activation rows in VNNI layout
 
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-
-struct alignas(64) TileConfig {
-    uint8_t palette_id = 1;
-    uint8_t start_row = 0;
-    uint8_t reserved[14] = {};
-    uint16_t colsb[16] = {};
-    uint8_t rows[16] = {};
-};
-static_assert(sizeof(TileConfig) == 64, "AMX tile configuration is 64 bytes");
 
 // tmm0: C, int32 [rows][16]; tmm1: A, int8 [rows][32]; tmm2: B, int8 [8][64].
 TileConfig config_for(int rows) {
