@@ -18,6 +18,8 @@
 //   - per row one convert and one FMA by d * dy; the mins term of four rows in one
 //     vpdpwssd (the 8 mins by the activation's bsums pair sums, row r in lane r), one
 //     convert and one FMA by -dmin * dy into a register shared by the four rows.
+//   - each row's stream prefetched kPrefetchBytes ahead (the hardware prefetcher alone
+//     leaves DRAM bandwidth unused with 8 streams per core).
 // All integer sums are exact for every input. An output's float operations are the same
 // whatever nr, nc or its position among the rows (rows run in groups of 4, then a group of
 // the remaining 1-3 with the same per-row code; columns one after another), so the bits of
@@ -47,6 +49,10 @@ namespace {
 using namespace ember::quant;
 
 constexpr int kGroup = 4;  // rows walked together (one 16-byte lane each in the scale unpack)
+// Software prefetch distance in each weight row's stream. Streaming a 142 MB Q4_K mat-vec
+// from DRAM (8 row stretches per thread, 2 threads) it read 10-11.6 GB/s without and
+// 12.2-16.2 GB/s with it (1024 or 512 bytes alike; in cache: no change).
+constexpr size_t kPrefetchBytes = 1024;
 
 // 16 bytes repeated in every 128-bit lane of a zmm (vpshufb works per lane).
 inline __m512i per_lane_bytes(const int8_t (&b)[16]) {
@@ -211,7 +217,12 @@ void gemv_rows(int64_t nb, const char* w, size_t ldw, const BlockQ8_K* y, float*
     for (int64_t b = 0; b < nb; ++b) {
         const Act a = prepare_act(y[b], k);
         const Block* x[R];
-        for (int r = 0; r < R; ++r) x[r] = xr[r] + b;
+        for (int r = 0; r < R; ++r) {
+            x[r] = xr[r] + b;
+            // Three lines (>= one block of either type) kPrefetchBytes ahead in each row's stream.
+            const char* ahead = reinterpret_cast<const char*>(x[r]) + kPrefetchBytes;
+            for (int line = 0; line < 3; ++line) _mm_prefetch(ahead + 64 * line, _MM_HINT_T0);
+        }
         const __m512i heads = load_heads<Block, R>(x);
         const __m512i sm = unpack_scales_mins(heads, k);
         // [d_r * dy, -dmin_r * dy] for r = 0..3
