@@ -83,8 +83,8 @@ struct Consts {
     __m512i keep_cnib = per_lane_bytes({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15});
     __m512i keep_top = per_lane_bytes({0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48});
     // From a row's unpacked [sc0..7, m0..7] in every lane to int16 scales matching the
-    // packed sub-block sums: lanes 0-1 hold sub-blocks (0, 1) / (4, 5), lanes 2-3 (2, 3) / (6, 7),
-    // four int16 each.
+    // packed sub-block sums of load j (scales01: j = 0, scales23: j = 1): 128-bit lanes 0-1
+    // hold sub-blocks (4j, 4j+1), lanes 2-3 (4j+2, 4j+3), four int16 each.
     __m512i scales01 = lane_bytes({{0, Z, 0, Z, 0, Z, 0, Z, 1, Z, 1, Z, 1, Z, 1, Z},
                                    {0, Z, 0, Z, 0, Z, 0, Z, 1, Z, 1, Z, 1, Z, 1, Z},
                                    {2, Z, 2, Z, 2, Z, 2, Z, 3, Z, 3, Z, 3, Z, 3, Z},
