@@ -14,7 +14,8 @@
 //   rows pass by;
 // - token generation (M < kGemmMinRows): each thread cuts its run of weight rows into
 //   kGemvStreams equal stretches and walks them in lockstep, one row of each per step, with
-//   the type's small-tile kernel (CpuKernels::gemv) or else its vec_dot. A mat-vec is
+//   the type's gemv kernel (CpuKernels::gemv: a dedicated multi-row mat-vec kernel, or a
+//   gemm tile kernel run with one activation column) or else its vec_dot. A mat-vec is
 //   bound by how fast the weights stream in, and one sequential stream per core leaves the
 //   memory system idle part of the time (measured on the 2-core VM: 20 GB/s reading one
 //   stream per thread, 27 GB/s reading four to eight; with 4 stretches a 143 MB Q4_K
