@@ -4,6 +4,7 @@
 #include "backends/cpu/gemm_f16.h"
 #include "backends/cpu/kernels_arm.h"
 #include "backends/cpu/kernels_x86.h"
+#include "backends/cpu/norm_rope.h"
 #include "backends/cpu/vec_math.h"
 #include "core/error.h"
 
@@ -80,6 +81,7 @@ CpuKernels build_kernels(KernelLevel level) {
     }
     register_f16_kernels(k, level);
     register_vec_math(k, level);
+    register_norm_rope(k, level);
     if (level == KernelLevel::Neon) register_neon_vec_math(k);  // over vec_math's scalar rows
     return k;
 }

@@ -5,6 +5,8 @@
 //   cos, sin = cosf(theta) * attn_factor, sinf(theta) * attn_factor
 // Normal mode rotates (x[2i], x[2i+1]); NeoX mode rotates (x[i], x[i + n_dims/2]).
 // Dimensions n_dims..head_dim-1 are copied unchanged.
+// Contiguous rows are rotated by the kernel table's rope_row (norm_rope.h: the same float
+// operations, vectorized); strided ones (views with nb[0] != 4) take the scalar loops below.
 #include "backends/cpu/ops.h"
 
 #include <cmath>
@@ -58,6 +60,11 @@ void rope(const ThreadCtx& tc, Tensor& dst) {
         }
         const char* x = row_ptr(a, i1, i2, i3);
         auto* out = reinterpret_cast<float*>(row_ptr(dst, i1, i2, i3));
+        if (s0 == sizeof(float)) {
+            tc.kernels->rope_row(reinterpret_cast<const float*>(x), out, cache, n_dims, neox);
+            std::memcpy(out + n_dims, x + n_dims * sizeof(float), static_cast<size_t>(ne0 - n_dims) * sizeof(float));
+            continue;
+        }
         if (!neox) {
             for (int64_t i0 = 0; i0 < n_dims; i0 += 2) {
                 const float c = cache[i0], s = cache[i0 + 1];

@@ -2,6 +2,7 @@
 // level (cpu_kernels_for). Dot products must agree within a tight relative tolerance (only
 // the float summation order differs); activation quantization and to_float must agree
 // byte for byte. A level this CPU lacks is reported on stdout and not counted as tested.
+#include "backend/simd_levels.h"
 #include "backends/cpu/kernels.h"
 #include "core/type.h"
 #include "quant/f16.h"
@@ -31,19 +32,6 @@ using cpu::CpuKernels;
 using cpu::KernelLevel;
 
 uint32_t tid(Type t) { return static_cast<uint32_t>(t); }
-
-// The SIMD levels this CPU runs; prints the ones it does not (visibly: they are not tested).
-std::vector<KernelLevel> simd_levels() {
-    std::vector<KernelLevel> out;
-    for (KernelLevel level : {KernelLevel::Avx2, KernelLevel::Avx512, KernelLevel::Neon}) {
-        if (cpu::kernel_level_supported(level)) {
-            out.push_back(level);
-        } else {
-            std::cout << "[ SIMD     ] " << cpu::kernel_level_name(level) << " not available on this CPU: NOT TESTED\n";
-        }
-    }
-    return out;
-}
 
 const CpuKernels& scalar() { return cpu::cpu_kernels_for(KernelLevel::Scalar); }
 

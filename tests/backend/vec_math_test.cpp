@@ -1,6 +1,7 @@
 // The vectorized exp-based row functions (backends/cpu/vec_math.h) against the scalar
 // std::exp references, at every SIMD level this CPU runs: relative error within a few ulp,
 // e^-inf exactly 0, overflow to +inf, odd lengths (masked tails), in-place soft_max rows.
+#include "backend/simd_levels.h"
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/vec_math.h"
 
@@ -8,7 +9,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <iostream>
 #include <limits>
 #include <random>
 #include <vector>
@@ -24,18 +24,6 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr double kRelTol = 6e-7;
 // Below FLT_MIN the SIMD versions may flush to 0 where std::exp gives a denormal.
 constexpr double kAbsTol = 1.2e-38;
-
-std::vector<KernelLevel> simd_levels() {
-    std::vector<KernelLevel> out;
-    for (KernelLevel level : {KernelLevel::Avx2, KernelLevel::Avx512, KernelLevel::Neon}) {
-        if (cpu::kernel_level_supported(level)) {
-            out.push_back(level);
-        } else {
-            std::cout << "[ SIMD     ] " << cpu::kernel_level_name(level) << " not available on this CPU: NOT TESTED\n";
-        }
-    }
-    return out;
-}
 
 const CpuKernels& scalar() { return cpu::cpu_kernels_for(KernelLevel::Scalar); }
 

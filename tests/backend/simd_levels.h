@@ -1,0 +1,24 @@
+// The CPU kernel levels the backend tests compare, level by level, against the scalar one.
+#pragma once
+
+#include "backends/cpu/kernels.h"
+
+#include <iostream>
+#include <vector>
+
+namespace ember::test {
+
+// The SIMD levels this CPU runs; prints the ones it does not (visibly: they are not tested).
+inline std::vector<cpu::KernelLevel> simd_levels() {
+    std::vector<cpu::KernelLevel> out;
+    for (cpu::KernelLevel level : {cpu::KernelLevel::Avx2, cpu::KernelLevel::Avx512, cpu::KernelLevel::Neon}) {
+        if (cpu::kernel_level_supported(level)) {
+            out.push_back(level);
+        } else {
+            std::cout << "[ SIMD     ] " << cpu::kernel_level_name(level) << " not available on this CPU: NOT TESTED\n";
+        }
+    }
+    return out;
+}
+
+}  // namespace ember::test
