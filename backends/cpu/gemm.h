@@ -34,12 +34,15 @@ void gemm_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t 
 void gemm_q6_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc);
 
-// gemv_avx512.cpp: the AVX-512 VNNI mat-vec kernels behind CpuKernels::gemv for Q4_K and
-// Q5_K (the token-generation path; any nr and nc, rows in groups of 4, each output's bits
-// independent of nr, nc and its position). Registered by register_avx512_gemm with VNNI.
+// gemv_avx512.cpp: the AVX-512 VNNI mat-vec kernels behind CpuKernels::gemv for Q4_K,
+// Q5_K and Q6_K (the token-generation path; any nr and nc, rows in groups of 4, each
+// output's bits independent of nr, nc and its position). Registered by register_avx512_gemm
+// with VNNI.
 void gemv_q4_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc);
 void gemv_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc);
+void gemv_q6_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc);
 
 // gemm_amx.cpp: AMX-INT8 tile kernels (Q8_0, Q4_K, Q5_K, Q6_K). True when the CPU has AMX-TILE + AMX-INT8, the

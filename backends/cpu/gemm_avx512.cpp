@@ -304,14 +304,15 @@ void register_avx512_gemm(CpuKernels& k, bool vnni) {
     k.gemm[id(Type::Q5_K)] = gemm_q5_k_vnni;
     k.gemm[id(Type::Q6_K)] = gemm_q6_k_vnni;
     k.gemm[id(Type::Q8_0)] = gemm_q8_0_vnni;
-    // Token generation: the 4-row tiles run with one activation column (Tile<4, 1>); in a
+    // Token generation: Q8_0's 4-row tile runs with one activation column (Tile<4, 1>); in a
     // streaming mat-vec over 4 row stretches they read 1.3-1.6x the bytes/s of one vec_dot
     // per row (see op_mul_mat.cpp). AMX, below, replaces only the many-row kernels.
-    for (Type t : {Type::Q6_K, Type::Q8_0}) k.gemv[id(t)] = k.gemm[id(t)];
-    // Q4_K and Q5_K have dedicated mat-vec kernels (gemv_avx512.cpp): in cache, 8 strided
-    // rows, one thread, they read ~1.6x the bytes/s of Tile<4, 1>.
+    k.gemv[id(Type::Q8_0)] = k.gemm[id(Type::Q8_0)];
+    // The K-quants have dedicated mat-vec kernels (gemv_avx512.cpp): in cache, 8 strided
+    // rows, one thread, they read ~1.6x (Q4_K, Q5_K) and ~1.9x (Q6_K) the bytes/s of Tile<4, 1>.
     k.gemv[id(Type::Q4_K)] = gemv_q4_k_vnni;
     k.gemv[id(Type::Q5_K)] = gemv_q5_k_vnni;
+    k.gemv[id(Type::Q6_K)] = gemv_q6_k_vnni;
     register_amx_gemm(k);  // Q8_0 and K-quants on AMX tiles where the CPU and OS allow it
 }
 

@@ -1,5 +1,6 @@
 // AVX-512 VNNI gemv kernels (CpuKernels::gemv, the token-generation path of mul_mat) for
-// Q4_K and Q5_K x Q8_K: up to 8 weight rows `ldw` bytes apart against 1-3 activation rows.
+// Q4_K, Q5_K and Q6_K x Q8_K: up to 8 weight rows `ldw` bytes apart against 1-3 activation
+// rows. Q4_K / Q5_K are described here; Q6_K (same structure) at its section below.
 //
 // Unlike the prompt-processing tiles (gemm_avx512.cpp), which reuse every unpacked weight
 // block for several activation rows, a mat-vec uses each weight byte once, so the work per
@@ -30,6 +31,7 @@
 
 #include "quant/q4_k.h"
 #include "quant/q5_k.h"
+#include "quant/q6_k.h"
 #include "quant/q8_k.h"
 
 #include <immintrin.h>
@@ -265,6 +267,145 @@ void gemv_k4(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, fl
     }
 }
 
+// ---- Q6_K ---------------------------------------------------------------------------------
+//
+// Per half h of a Q6_K block, one 64-byte load of ql[64h .. 64h+63] holds, in its low nibbles,
+// elements 128h + 0..63 in order and, in its high nibbles, 128h + 64..127 (quant/q6_k.h), so
+// the activations need no permutation. The two high bits of byte l (of 64) come from
+// qh[32h + l%32]: bits (0,1) for low nibbles l < 32, (2,3) for l >= 32, (4,5) and (6,7) for
+// high nibbles; one 32-byte qh broadcast, a per-half vpsllvw / vpsrlvw and a mask put them
+// at bits 4-5. Per row and super-block about 28 vector instructions (TileQ6K<4,1>: ~55):
+//   - vpdpbusd on the unsigned q (0..63) accumulating onto -32 * (sum of the 4 activations)
+//     (computed once per block, shared by the rows): each int32 lane is the exact
+//     sum of four (q - 32) * y, |.| <= 4 * 32 * 128, so vpackssdw to int16 is exact.
+//   - vpdpwssd with the signed sub-block scales (vpmovsxbw, then vpermw to the packed order).
+//   - per row one convert and one FMA by d * dy (the d of the group's rows converted together).
+
+namespace q6 {
+
+// The constants of the Q6_K kernel, built once per call.
+struct Consts {
+    __m512i low4 = _mm512_set1_epi8(0x0F);
+    __m512i bits45 = _mm512_set1_epi8(0x30);
+    __m512i u8_32 = _mm512_set1_epi8(32);
+    // Low nibbles: qh bits (0,1) to (4,5) for bytes 0..31, (2,3) for bytes 32..63 (epi16 shifts).
+    __m512i shl_low = Consts::halves(4, 2);
+    // High nibbles: qh bits (4,5) stay for bytes 0..31, (6,7) move down for bytes 32..63.
+    __m512i shr_high = Consts::halves(0, 2);
+    // vpermw indices from the 16 int16 scales to the packed sums of half h (see scaled_sums):
+    // 128-bit lane L holds four sums of sub-block 8h + L, then four of 8h + 4 + L.
+    __m512i scale_idx[2] = {Consts::scale_order(0), Consts::scale_order(1)};
+
+    static __m512i halves(int lo, int hi) {
+        return _mm512_inserti64x4(_mm512_set1_epi16(static_cast<int16_t>(lo)), _mm256_set1_epi16(static_cast<int16_t>(hi)), 1);
+    }
+    static __m512i scale_order(int h) {
+        alignas(64) int16_t idx[32];
+        for (int i = 0; i < 32; ++i) {
+            const int lane = i / 8;
+            idx[i] = static_cast<int16_t>(8 * h + lane + (i % 8 < 4 ? 0 : 4));
+        }
+        return _mm512_load_si512(idx);
+    }
+};
+
+// The activation side of one super-block, shared by all rows.
+struct Act {
+    __m512i y[2][2];     // [half h][low/high nibbles]: activations 128h + 64v + 0..63
+    __m512i base[2][2];  // -32 * (sum of each 4 of those activations), int32: the offset's share
+    float dy;
+};
+
+inline Act prepare_act(const BlockQ8_K& y, const Consts& k) {
+    Act a;
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 2
+        for (int v = 0; v < 2; ++v) {
+            a.y[h][v] = _mm512_loadu_si512(y.qs + 128 * h + 64 * v);
+            // |32 * sum of 4| <= 16384: no overflow either way
+            const __m512i s32 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), k.u8_32, a.y[h][v]);
+            a.base[h][v] = _mm512_sub_epi32(_mm512_setzero_si512(), s32);
+        }
+    }
+    a.dy = y.d;
+    return a;
+}
+
+// sum_s sc_s * (sum of sub-block s of (q - 32) * y) of one row's block, over 16 int32 lanes.
+inline __m512i scaled_sums(const BlockQ6_K& x, const Act& a, const Consts& k) {
+    const __m512i sc = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.scales))));
+    __m512i sum = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+        const __m512i ql = _mm512_loadu_si512(x.ql + 64 * h);
+        const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qh + 32 * h)));
+        const __m512i hi_lo = _mm512_and_si512(_mm512_sllv_epi16(qh, k.shl_low), k.bits45);
+        const __m512i hi_hi = _mm512_and_si512(_mm512_srlv_epi16(qh, k.shr_high), k.bits45);
+        // 0xEA: (a & b) | c
+        const __m512i u_lo = _mm512_ternarylogic_epi32(ql, k.low4, hi_lo, 0xEA);
+        const __m512i u_hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(ql, 4), k.low4, hi_hi, 0xEA);
+        const __m512i s_lo = _mm512_dpbusd_epi32(a.base[h][0], u_lo, a.y[h][0]);
+        const __m512i s_hi = _mm512_dpbusd_epi32(a.base[h][1], u_hi, a.y[h][1]);
+        // int16 lanes: per 128-bit lane L, four sums of sub-block 8h + L, four of 8h + 4 + L
+        const __m512i p = _mm512_packs_epi32(s_lo, s_hi);
+        sum = _mm512_dpwssd_epi32(sum, p, _mm512_permutexvar_epi16(k.scale_idx[h], sc));
+    }
+    return sum;
+}
+
+// R (1..4) rows against one activation row: dst[r] = dot(row r, y); acc[r] += d_r * dy *
+// (scaled sums) per block.
+template <int R>
+void gemv_rows(int64_t nb, const char* w, size_t ldw, const BlockQ8_K* y, float* dst, const Consts& k) {
+    const BlockQ6_K* xr[R];
+    for (int r = 0; r < R; ++r) xr[r] = reinterpret_cast<const BlockQ6_K*>(w + static_cast<size_t>(r) * ldw);
+    __m512 acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const Act a = prepare_act(y[b], k);
+        const BlockQ6_K* x[R];
+        uint64_t dbits = 0;  // the R fp16 d, row r in bits 16r..16r+15
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            x[r] = xr[r] + b;
+            // Four lines (>= one 210-byte block) kPrefetchBytes ahead in each row's stream.
+            const char* ahead = reinterpret_cast<const char*>(x[r]) + kPrefetchBytes;
+            for (int line = 0; line < 4; ++line) _mm_prefetch(ahead + 64 * line, _MM_HINT_T0);
+            dbits |= static_cast<uint64_t>(x[r]->d) << (16 * r);
+        }
+        const __m512 scale = _mm512_castps128_ps512(
+            _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(dbits))), _mm_set1_ps(a.dy)));
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(scaled_sums(*x[r], a, k)),
+                                     _mm512_permutexvar_ps(_mm512_set1_epi32(r), scale), acc[r]);
+        }
+    }
+    for (int r = 0; r < R; ++r) dst[r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+}  // namespace q6
+
+void gemv_q6k(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd, int64_t nr,
+              int64_t nc) {
+    const q6::Consts consts;
+    const int64_t nb = k / QK_K;
+    const char* wb = static_cast<const char*>(w);
+    for (int64_t c = 0; c < nc; ++c) {
+        const auto* yc = reinterpret_cast<const BlockQ8_K*>(static_cast<const char*>(y) + static_cast<size_t>(c) * ldy);
+        float* out = dst + static_cast<size_t>(c) * ldd;
+        int64_t r = 0;
+        for (; r + kGroup <= nr; r += kGroup) q6::gemv_rows<4>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts);
+        switch (nr - r) {
+            case 3: q6::gemv_rows<3>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
+            case 2: q6::gemv_rows<2>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
+            case 1: q6::gemv_rows<1>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
+            default: break;
+        }
+    }
+}
+
 }  // namespace
 
 void gemv_q4_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
@@ -277,6 +418,11 @@ void gemv_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t 
     gemv_k4<BlockQ5_K>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
+void gemv_q6_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
+                    int64_t nr, int64_t nc) {
+    gemv_q6k(k, w, ldw, y, ldy, dst, ldd, nr, nc);
+}
+
 }  // namespace ember::cpu
 
 #else  // not x86-64
@@ -284,6 +430,7 @@ void gemv_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t 
 namespace ember::cpu {
 void gemv_q4_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
 void gemv_q5_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
+void gemv_q6_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
 }  // namespace ember::cpu
 
 #endif
