@@ -239,6 +239,12 @@ inline __m512 load_q8_0_scales(const BlockQ8_0* p, bool pair) {
     return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(h2f(p[0].d))), hi, 1);
 }
 
+// Run with one activation column, the Q8_0 tile is the token-generation mat-vec (gemv[Q8_0])
+// and streams each weight row once: it prefetches the two lines this far ahead in each row
+// (a block pair is 68 bytes, so two lines cover every line the stream touches), as the
+// dedicated gemv kernels do (gemv_avx512.cpp).
+constexpr size_t kGemvPrefetchBytes = 1024;
+
 template <int R, int C>
 struct TileQ80 {
     static void run(int64_t k, const char* w, size_t ldw, const char* y, size_t ldy, float* dst, size_t ldd) {
@@ -263,6 +269,11 @@ struct TileQ80 {
                 dy[c] = load_q8_0_scales(yr[c] + b, pair);
             }
             for (int r = 0; r < R; ++r) {
+                if constexpr (C == 1) {  // as a gemv (one activation row): see kGemvPrefetchBytes
+                    const char* ahead = reinterpret_cast<const char*>(xr[r] + b) + kGemvPrefetchBytes;
+                    _mm_prefetch(ahead, _MM_HINT_T0);
+                    _mm_prefetch(ahead + 64, _MM_HINT_T0);
+                }
                 const __m512i wu = _mm512_xor_si512(load_q8_0_pair(xr[r] + b, pair), flip);
                 const __m512 dx = load_q8_0_scales(xr[r] + b, pair);
                 for (int c = 0; c < C; ++c) {
