@@ -66,11 +66,12 @@ struct CpuKernels {
     // Register-tiled matmul for several activation rows at once (prompt processing). Set
     // only where it beats vec_dot at the same level; nullptr: mul_mat uses vec_dot.
     GemmFn gemm[kTypeIdCount] = {};
-    // The same contract for 1 to 3 activation rows (token generation): a tile kernel that
-    // stays efficient when nc is 1, i.e. one that walks several weight rows at once and so
-    // shares each activation block's loads and per-block work between them. mul_mat hands
-    // it rows from several stretches of the matrix at once (ldw = the stretch), which keeps
-    // several memory streams in flight. nullptr: mul_mat uses vec_dot, one row at a time.
+    // The same contract for 1 to 3 activation rows (token generation): a kernel that stays
+    // efficient when nc is 1, i.e. one that walks several weight rows at once and so shares
+    // each activation block's loads and per-block work between them (a dedicated mat-vec
+    // kernel, gemv_avx512.cpp, or a gemm tile run with one column). mul_mat hands it up to 8
+    // rows from as many stretches of the matrix (ldw = the stretch), which keeps several
+    // memory streams in flight. nullptr: mul_mat uses vec_dot, one row at a time.
     GemmFn gemv[kTypeIdCount] = {};
 
     // Row functions for the exponential-heavy ops, F32 and contiguous (vec_math.h). Never
