@@ -247,26 +247,6 @@ void gemv_rows(int64_t nb, const char* w, size_t ldw, const BlockQ8_K* y, float*
     }
 }
 
-template <typename Block>
-void gemv_k4(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd, int64_t nr,
-             int64_t nc) {
-    const Consts consts;
-    const int64_t nb = k / QK_K;
-    const char* wb = static_cast<const char*>(w);
-    for (int64_t c = 0; c < nc; ++c) {
-        const auto* yc = reinterpret_cast<const BlockQ8_K*>(static_cast<const char*>(y) + static_cast<size_t>(c) * ldy);
-        float* out = dst + static_cast<size_t>(c) * ldd;
-        int64_t r = 0;
-        for (; r + kGroup <= nr; r += kGroup) gemv_rows<Block, 4>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts);
-        switch (nr - r) {
-            case 3: gemv_rows<Block, 3>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
-            case 2: gemv_rows<Block, 2>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
-            case 1: gemv_rows<Block, 1>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
-            default: break;
-        }
-    }
-}
-
 // ---- Q6_K ---------------------------------------------------------------------------------
 //
 // Per half h of a Q6_K block, one 64-byte load of ql[64h .. 64h+63] holds, in its low nibbles,
@@ -387,20 +367,41 @@ void gemv_rows(int64_t nb, const char* w, size_t ldw, const BlockQ8_K* y, float*
 
 }  // namespace q6
 
-void gemv_q6k(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd, int64_t nr,
-              int64_t nc) {
-    const q6::Consts consts;
+// The row kernels of each format, for gemv_walk: Rows::run<R> computes R rows (1 <= R <= 4).
+template <typename Block>
+struct K4Rows {
+    using Consts = ::ember::cpu::Consts;
+    template <int R>
+    static void run(int64_t nb, const char* w, size_t ldw, const BlockQ8_K* y, float* dst, const Consts& k) {
+        gemv_rows<Block, R>(nb, w, ldw, y, dst, k);
+    }
+};
+struct Q6Rows {
+    using Consts = q6::Consts;
+    template <int R>
+    static void run(int64_t nb, const char* w, size_t ldw, const BlockQ8_K* y, float* dst, const Consts& k) {
+        q6::gemv_rows<R>(nb, w, ldw, y, dst, k);
+    }
+};
+
+// The GemmFn around a row kernel: for each activation column, the rows in groups of kGroup,
+// then the remaining 1-3 with the same per-row code.
+template <typename Rows>
+void gemv_walk(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd, int64_t nr,
+               int64_t nc) {
+    const typename Rows::Consts consts;
     const int64_t nb = k / QK_K;
     const char* wb = static_cast<const char*>(w);
     for (int64_t c = 0; c < nc; ++c) {
         const auto* yc = reinterpret_cast<const BlockQ8_K*>(static_cast<const char*>(y) + static_cast<size_t>(c) * ldy);
         float* out = dst + static_cast<size_t>(c) * ldd;
         int64_t r = 0;
-        for (; r + kGroup <= nr; r += kGroup) q6::gemv_rows<4>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts);
+        for (; r + kGroup <= nr; r += kGroup) Rows::template run<kGroup>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts);
+        const char* wr = wb + static_cast<size_t>(r) * ldw;
         switch (nr - r) {
-            case 3: q6::gemv_rows<3>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
-            case 2: q6::gemv_rows<2>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
-            case 1: q6::gemv_rows<1>(nb, wb + static_cast<size_t>(r) * ldw, ldw, yc, out + r, consts); break;
+            case 3: Rows::template run<3>(nb, wr, ldw, yc, out + r, consts); break;
+            case 2: Rows::template run<2>(nb, wr, ldw, yc, out + r, consts); break;
+            case 1: Rows::template run<1>(nb, wr, ldw, yc, out + r, consts); break;
             default: break;
         }
     }
@@ -410,17 +411,17 @@ void gemv_q6k(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, f
 
 void gemv_q4_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
-    gemv_k4<BlockQ4_K>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
+    gemv_walk<K4Rows<BlockQ4_K>>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
 void gemv_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
-    gemv_k4<BlockQ5_K>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
+    gemv_walk<K4Rows<BlockQ5_K>>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
 void gemv_q6_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
-    gemv_q6k(k, w, ldw, y, ldy, dst, ldd, nr, nc);
+    gemv_walk<Q6Rows>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
 }  // namespace ember::cpu
