@@ -39,12 +39,15 @@
 #include <utility>
 #include <vector>
 
+#include "backends/cpu/simd_target.h"
+
 // GCC 12's AVX-512 headers seed some intrinsics with _mm512_undefined_*() and then warn
 // about it at every use: a header false positive.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-namespace ember::cpu {
+EMBER_TARGET_BEGIN(EMBER_TARGET_AMX)
+namespace ember::cpu::amx {
 namespace {
 
 using namespace ember::quant;
@@ -404,6 +407,15 @@ void gemm_k_amx(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy,
     _tile_release();
 }
 
+
+}  // namespace
+}  // namespace ember::cpu::amx
+EMBER_TARGET_END
+
+namespace ember::cpu {
+namespace {
+
+// Baseline code: it runs on every CPU, before anything above may.
 bool detect_amx_int8() {
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (!__get_cpuid(1, &a, &b, &c, &d) || ((c >> 27) & 1u) == 0) return false;  // OSXSAVE
@@ -426,6 +438,7 @@ bool amx_int8_usable() {
 }
 
 GemmFn amx_gemm(Type t) {
+    using namespace amx;
     if (!amx_int8_usable()) return nullptr;
     switch (t) {
         case Type::Q8_0: return gemm_q8_0_amx;
@@ -437,6 +450,7 @@ GemmFn amx_gemm(Type t) {
 }
 
 void register_amx_gemm(CpuKernels& k) {
+    using namespace amx;
     const auto id = static_cast<uint32_t>(Type::Q8_0);
     if (!amx_int8_usable()) return;
     k.gemm[id] = gemm_q8_0_amx;

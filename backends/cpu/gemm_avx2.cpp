@@ -1,5 +1,5 @@
 // AVX2 gemm kernels (gemm.h) for Q4_K, Q5_K, Q6_K (x Q8_K) and Q8_0 (x Q8_0) (compiled
-// with the same flags as kernels_avx2.cpp: AVX2 + FMA + F16C).
+// for EMBER_TARGET_AVX2 like kernels_avx2.cpp: AVX2 + FMA + F16C).
 //
 // 16 ymm registers: micro-tiles of 2 weight rows x 4 activation rows (K-quants) and 3 x 2
 // (Q8_0), float accumulators live for the whole of K. K-quants go sub-block by sub-block:
@@ -26,7 +26,10 @@
 
 #include <immintrin.h>
 
-namespace ember::cpu {
+#include "backends/cpu/simd_target.h"
+
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX2)
+namespace ember::cpu::avx2 {
 namespace {
 
 using namespace ember::quant;
@@ -226,8 +229,13 @@ struct TileQ80 {
 };
 
 }  // namespace
+}  // namespace ember::cpu::avx2
+EMBER_TARGET_END
+
+namespace ember::cpu {
 
 void register_avx2_gemm(CpuKernels& k) {
+    using namespace avx2;
     auto id = [](Type t) { return static_cast<uint32_t>(t); };
     k.gemm[id(Type::Q4_K)] = gemm_tiles<2, 4, TileK4<BlockQ4_K>::Tile>;
     k.gemm[id(Type::Q5_K)] = gemm_tiles<2, 4, TileK4<BlockQ5_K>::Tile>;

@@ -1,5 +1,5 @@
 // AVX-512 gemm kernels (gemm.h) for Q4_K, Q5_K, Q6_K (x Q8_K) and Q8_0 (x Q8_0), built on
-// AVX512_VNNI (compiled with the same flags as kernels_avx512.cpp; registered only when
+// AVX512_VNNI (compiled for EMBER_TARGET_AVX512_VNNI; registered only when
 // CPUID reports VNNI, otherwise the AVX2 gemm kernels stay).
 //
 // Micro-tile: 4 weight rows x 4 activation rows, 16 float accumulators (zmm) that live for
@@ -29,12 +29,15 @@
 
 #include <immintrin.h>
 
+#include "backends/cpu/simd_target.h"
+
 // GCC 12's AVX-512 headers seed some intrinsics with _mm512_undefined_*() and then warn
 // about it at every use: a header false positive.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-namespace ember::cpu {
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX512_VNNI)
+namespace ember::cpu::avx512 {
 namespace {
 
 using namespace ember::quant;
@@ -287,28 +290,37 @@ struct TileQ80 {
 };
 
 }  // namespace
+}  // namespace ember::cpu::avx512
+EMBER_TARGET_END
+
+namespace ember::cpu {
 
 void gemm_q8_0_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
+    using namespace avx512;
     gemm_tiles<4, 3, TileQ80>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
 void gemm_q4_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
+    using namespace avx512;
     gemm_tiles<4, 4, TileK4<BlockQ4_K>::Tile>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
 void gemm_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
+    using namespace avx512;
     gemm_tiles<4, 4, TileK4<BlockQ5_K>::Tile>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
 void gemm_q6_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
+    using namespace avx512;
     gemm_tiles<4, 4, TileQ6K>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
 void register_avx512_gemm(CpuKernels& k, bool vnni) {
+    using namespace avx512;
     if (!vnni) return;  // vpdpwssd / vpdpbusd: keep the AVX2 gemm kernels
     auto id = [](Type t) { return static_cast<uint32_t>(t); };
     k.gemm[id(Type::Q4_K)] = gemm_q4_k_vnni;

@@ -19,6 +19,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+#include "backends/cpu/simd_target.h"
+
 // GCC 12's AVX-512 headers seed some intrinsics (reduce_add, cvtps_pd) with _mm512_undefined_*()
 // and then warn about it at every use: a header false positive.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -27,8 +29,7 @@
 namespace ember::cpu {
 namespace {
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX2)
 
 void fp32_to_fp16_row_f16c(const float* x, void* vy, int64_t n) {
     auto* y = static_cast<uint16_t*>(vy);
@@ -86,9 +87,8 @@ struct Avx2Tile {
     }
 };
 
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")
+EMBER_TARGET_END
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX512)
 
 inline __m512 load_h16(const uint16_t* p, __mmask16 m) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
@@ -120,7 +120,7 @@ struct Avx512Tile {
     }
 };
 
-#pragma GCC pop_options
+EMBER_TARGET_END
 
 // Walks an nr x nc block in kR x kC tiles; the edges use smaller instantiations of the same
 // template. Tile(r, c) picks the instantiation for an edge of r rows and c columns.

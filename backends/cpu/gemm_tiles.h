@@ -1,6 +1,9 @@
 // Internal to the CPU backend's gemm kernel files: the loop that walks an nr x nc output
-// block in R x C micro-tiles (see gemm.h). Header-only so that each ISA file instantiates
-// it with its own flags.
+// block in R x C micro-tiles (see gemm.h). Header-only; compiled for baseline x86-64 (the
+// ISA files include it before their EMBER_TARGET_BEGIN), it calls the ISA's Tile<r, c>::run.
+// Name each ISA's Tile in the ISA's own namespace: GCC gives an instantiation over a template
+// template argument from an anonymous namespace vague linkage (GCC PR 70413), so two files'
+// same-named tiles would otherwise be merged into one.
 //
 // Tile<r, c>::run(k, w, ldw, y, ldy, dst, ldd) computes r weight rows x c activation rows:
 // dst[j * ldd + i] = dot(w row i, y row j). Edge tiles get Tile<r', c'> with r' < R or

@@ -40,12 +40,15 @@
 #include <cstring>
 #include <utility>
 
+#include "backends/cpu/simd_target.h"
+
 // GCC 12's AVX-512 headers seed some intrinsics with _mm512_undefined_*() and then warn
 // about it at every use: a header false positive.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-namespace ember::cpu {
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX512_VNNI)
+namespace ember::cpu::avx512 {
 namespace {
 
 using namespace ember::quant;
@@ -74,6 +77,9 @@ constexpr int8_t Z = -128;  // vpshufb: a zero byte
 
 // The constants of the kernel, built once per call.
 struct Consts {
+    // User-provided: an implicit constructor would not get EMBER_TARGET_BEGIN's instruction set.
+    Consts() {}
+
     __m512i low4 = _mm512_set1_epi8(0x0F);
     // Scale/min unpack, per 16-byte lane holding a row's first 16 block bytes: d, dmin (fp16),
     // then the 12 packed bytes a[0..3] b[0..3] c[0..3] (layout in quant/k_common.h):
@@ -265,6 +271,9 @@ namespace q6 {
 
 // The constants of the Q6_K kernel, built once per call.
 struct Consts {
+    // User-provided: an implicit constructor would not get EMBER_TARGET_BEGIN's instruction set.
+    Consts() {}
+
     __m512i low4 = _mm512_set1_epi8(0x0F);
     __m512i bits45 = _mm512_set1_epi8(0x30);
     __m512i u8_32 = _mm512_set1_epi8(32);
@@ -370,7 +379,7 @@ void gemv_rows(int64_t nb, const char* w, size_t ldw, const BlockQ8_K* y, float*
 // The row kernels of each format, for gemv_walk: Rows::run<R> computes R rows (1 <= R <= 4).
 template <typename Block>
 struct K4Rows {
-    using Consts = ::ember::cpu::Consts;
+    using Consts = ::ember::cpu::avx512::Consts;
     template <int R>
     static void run(int64_t nb, const char* w, size_t ldw, const BlockQ8_K* y, float* dst, const Consts& k) {
         gemv_rows<Block, R>(nb, w, ldw, y, dst, k);
@@ -408,19 +417,26 @@ void gemv_walk(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, 
 }
 
 }  // namespace
+}  // namespace ember::cpu::avx512
+EMBER_TARGET_END
+
+namespace ember::cpu {
 
 void gemv_q4_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
+    using namespace avx512;
     gemv_walk<K4Rows<BlockQ4_K>>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
 void gemv_q5_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
+    using namespace avx512;
     gemv_walk<K4Rows<BlockQ5_K>>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 
 void gemv_q6_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t ldy, float* dst, size_t ldd,
                     int64_t nr, int64_t nc) {
+    using namespace avx512;
     gemv_walk<Q6Rows>(k, w, ldw, y, ldy, dst, ldd, nr, nc);
 }
 

@@ -3,7 +3,7 @@
 // what CPUID reports; ops read it and never call quant_traits() on the hot path.
 //
 // The table starts from the scalar references of quant/; SIMD kernel sets (AVX2, AVX-512,
-// in kernels_avx2.cpp / kernels_avx512.cpp, compiled with per-file ISA flags; NEON on
+// in kernels_avx2.cpp / kernels_avx512.cpp, compiled for their ISA by simd_target.h; NEON on
 // AArch64, kernels_neon.cpp) then replace entries when CPUID (on AArch64: the kernel's
 // HWCAP bits) reports the extensions. Each SIMD kernel matches the scalar reference
 // it replaces: bit for bit for conversions and activation quantization, up to float
@@ -36,6 +36,7 @@ struct CpuFeatures {
     bool avx512f = false;
     bool avx512bw = false;
     bool avx512vl = false;
+    bool avx512dq = false;
     bool avx512vnni = false;
     bool avx512bf16 = false;
     bool neon = false;

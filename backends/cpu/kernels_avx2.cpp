@@ -1,5 +1,5 @@
-// AVX2 + FMA + F16C kernels of the CPU backend (compiled with -mavx2 -mfma -mf16c
-// -ffp-contract=off; registered only when CPUID reports all three, see kernels.cpp).
+// AVX2 + FMA + F16C kernels of the CPU backend (EMBER_TARGET_AVX2, see simd_target.h; compiled
+// with -ffp-contract=off; registered only when CPUID reports all three, see kernels.cpp).
 //
 // Dot products: int8 products are formed with maddubs (unsigned x signed -> int16 pairs)
 // and madd (-> int32), exact for every input the formats allow (the unsigned operand is
@@ -34,7 +34,10 @@
 
 #include <cstring>
 
-namespace ember::cpu {
+#include "backends/cpu/simd_target.h"
+
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX2)
+namespace ember::cpu::avx2 {
 namespace {
 
 using namespace ember::quant;
@@ -597,8 +600,13 @@ void to_float_q6_k_avx2(const void* vx, float* y, int64_t n) {
 }
 
 }  // namespace
+}  // namespace ember::cpu::avx2
+EMBER_TARGET_END
+
+namespace ember::cpu {
 
 void register_avx2_kernels(CpuKernels& k) {
+    using namespace avx2;
     register_avx2_gemm(k);
     auto id = [](Type t) { return static_cast<uint32_t>(t); };
     k.vec_dot[id(Type::F32)] = vec_dot_f32_avx2;

@@ -1,5 +1,5 @@
-// AVX-512 kernels of the CPU backend (compiled with -mavx512f/bw/vl/dq/vnni -mfma -mf16c
-// -ffp-contract=off; registered after the AVX2 set, which supplies every entry not
+// AVX-512 kernels of the CPU backend (EMBER_TARGET_AVX512, the VNNI dots EMBER_TARGET_AVX512_VNNI;
+// compiled with -ffp-contract=off; registered after the AVX2 set, which supplies every entry not
 // replaced here: activation quantization, to_float, Q5_K and the Q4_1/Q5_0/Q5_1 dots).
 //
 // Always (AVX512F+BW+VL): F32/F16/BF16 dots with 512-bit FMA; Q4_K and Q6_K dots with
@@ -29,12 +29,15 @@
 
 #include <cstring>
 
+#include "backends/cpu/simd_target.h"
+
 // GCC 12's AVX-512 headers seed some intrinsics (extractf64x4, cvtepu16_epi32, slli_epi32)
 // with _mm512_undefined_*() and then warn about it at every use: a header false positive.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
-namespace ember::cpu {
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX512)
+namespace ember::cpu::avx512 {
 namespace {
 
 using namespace ember::quant;
@@ -81,74 +84,6 @@ float vec_dot_float512(int64_t n, const void* vx, const void* vy) {
     float sum = hsum512(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     for (; i < n; ++i) sum += Scalar(x[i]) * Scalar(y[i]);
     return sum;
-}
-
-// ---- VNNI: Q8_0 / Q4_0 . Q8_0 ----------------------------------------------------------------
-
-// 8 int32 lanes of sum (u - off) * y for 32 unsigned u, off = 8 or 128 (exact).
-inline __m256i dot_offset_vnni(__m256i u, __m256i y, __m256i off) {
-    const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, y);
-    const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, y);
-    return _mm256_sub_epi32(p, s);
-}
-
-float vec_dot_q8_0_vnni(int64_t n, const void* vx, const void* vy) {
-    require_whole_blocks(n, QK8_0, "Q8_0");
-    const auto* x = static_cast<const BlockQ8_0*>(vx);
-    const auto* y = static_cast<const BlockQ8_0*>(vy);
-    const int64_t nb = n / QK8_0;
-    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));  // x + 128 as unsigned; also the offset 128
-    __m256 acc0 = _mm256_setzero_ps();
-    __m256 acc1 = _mm256_setzero_ps();
-    int64_t b = 0;
-    for (; b + 1 < nb; b += 2) {
-        const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-        const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b + 1].qs));
-        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
-        const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b + 1].qs));
-        const __m256i p0 = dot_offset_vnni(_mm256_xor_si256(x0, flip), y0, flip);
-        const __m256i p1 = dot_offset_vnni(_mm256_xor_si256(x1, flip), y1, flip);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b + 1].d) * h2f(y[b + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
-    }
-    for (; b < nb; ++b) {
-        const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
-        const __m256i p0 = dot_offset_vnni(_mm256_xor_si256(x0, flip), y0, flip);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
-    }
-    return hsum256(_mm256_add_ps(acc0, acc1));
-}
-
-inline __m256i unpack_nibbles_32(const uint8_t* qs) {
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-    const __m128i m = _mm_set1_epi8(0x0F);
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
-}
-
-float vec_dot_q4_0_vnni(int64_t n, const void* vx, const void* vy) {
-    require_whole_blocks(n, QK4_0, "Q4_0");
-    const auto* x = static_cast<const BlockQ4_0*>(vx);
-    const auto* y = static_cast<const BlockQ8_0*>(vy);
-    const int64_t nb = n / QK4_0;
-    const __m256i eight = _mm256_set1_epi8(8);
-    __m256 acc0 = _mm256_setzero_ps();
-    __m256 acc1 = _mm256_setzero_ps();
-    int64_t b = 0;
-    for (; b + 1 < nb; b += 2) {
-        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
-        const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b + 1].qs));
-        const __m256i p0 = dot_offset_vnni(unpack_nibbles_32(x[b].qs), y0, eight);
-        const __m256i p1 = dot_offset_vnni(unpack_nibbles_32(x[b + 1].qs), y1, eight);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b + 1].d) * h2f(y[b + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
-    }
-    for (; b < nb; ++b) {
-        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
-        const __m256i p0 = dot_offset_vnni(unpack_nibbles_32(x[b].qs), y0, eight);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
-    }
-    return hsum256(_mm256_add_ps(acc0, acc1));
 }
 
 // ---- K-quants with 512-bit maddubs ------------------------------------------------------------
@@ -238,8 +173,90 @@ float vec_dot_q6_k_avx512(int64_t n, const void* vx, const void* vy) {
 }
 
 }  // namespace
+}  // namespace ember::cpu::avx512
+EMBER_TARGET_END
+
+// Registered only where CPUID reports AVX512_VNNI as well.
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX512_VNNI)
+namespace ember::cpu::avx512 {
+namespace {
+
+// ---- VNNI: Q8_0 / Q4_0 . Q8_0 ----------------------------------------------------------------
+
+// 8 int32 lanes of sum (u - off) * y for 32 unsigned u, off = 8 or 128 (exact).
+inline __m256i dot_offset_vnni(__m256i u, __m256i y, __m256i off) {
+    const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, y);
+    const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), off, y);
+    return _mm256_sub_epi32(p, s);
+}
+
+float vec_dot_q8_0_vnni(int64_t n, const void* vx, const void* vy) {
+    require_whole_blocks(n, QK8_0, "Q8_0");
+    const auto* x = static_cast<const BlockQ8_0*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const int64_t nb = n / QK8_0;
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));  // x + 128 as unsigned; also the offset 128
+    __m256 acc0 = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 1 < nb; b += 2) {
+        const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
+        const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b + 1].qs));
+        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
+        const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b + 1].qs));
+        const __m256i p0 = dot_offset_vnni(_mm256_xor_si256(x0, flip), y0, flip);
+        const __m256i p1 = dot_offset_vnni(_mm256_xor_si256(x1, flip), y1, flip);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b + 1].d) * h2f(y[b + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+    }
+    for (; b < nb; ++b) {
+        const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
+        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
+        const __m256i p0 = dot_offset_vnni(_mm256_xor_si256(x0, flip), y0, flip);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
+    }
+    return hsum256(_mm256_add_ps(acc0, acc1));
+}
+
+inline __m256i unpack_nibbles_32(const uint8_t* qs) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    const __m128i m = _mm_set1_epi8(0x0F);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
+}
+
+float vec_dot_q4_0_vnni(int64_t n, const void* vx, const void* vy) {
+    require_whole_blocks(n, QK4_0, "Q4_0");
+    const auto* x = static_cast<const BlockQ4_0*>(vx);
+    const auto* y = static_cast<const BlockQ8_0*>(vy);
+    const int64_t nb = n / QK4_0;
+    const __m256i eight = _mm256_set1_epi8(8);
+    __m256 acc0 = _mm256_setzero_ps();
+    __m256 acc1 = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 1 < nb; b += 2) {
+        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
+        const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b + 1].qs));
+        const __m256i p0 = dot_offset_vnni(unpack_nibbles_32(x[b].qs), y0, eight);
+        const __m256i p1 = dot_offset_vnni(unpack_nibbles_32(x[b + 1].qs), y1, eight);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b + 1].d) * h2f(y[b + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+    }
+    for (; b < nb; ++b) {
+        const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[b].qs));
+        const __m256i p0 = dot_offset_vnni(unpack_nibbles_32(x[b].qs), y0, eight);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
+    }
+    return hsum256(_mm256_add_ps(acc0, acc1));
+}
+
+}  // namespace
+}  // namespace ember::cpu::avx512
+EMBER_TARGET_END
+
+namespace ember::cpu {
 
 void register_avx512_kernels(CpuKernels& k, bool vnni) {
+    using namespace avx512;
     register_avx512_gemm(k, vnni);
     auto id = [](Type t) { return static_cast<uint32_t>(t); };
     k.vec_dot[id(Type::F32)] = vec_dot_float512<float, load_f32x16, f32_of>;

@@ -1,4 +1,5 @@
 #include "backends/cpu/norm_rope.h"
+#include "backends/cpu/simd_target.h"
 
 #include <cmath>
 #include <cstdint>
@@ -55,8 +56,9 @@ void rope_row_scalar(const float* x, float* y, const float* cache, int64_t n_dim
 }
 
 #ifdef EMBER_NORM_ROPE_X86
-#pragma GCC push_options
-#pragma GCC target("avx2")
+// Without FMA: GCC fuses _mm256_mul_ps into a following addsub (vfmaddsub) even under
+// -ffp-contract=off, and the rope must round like the scalar one.
+EMBER_TARGET_BEGIN("avx2")
 
 // Squares in float; their doubles summed in 16 lanes (4 vectors), reduced as
 // ((s0 + s1) + (s2 + s3)), then lane 0+1+2+3 in order; the tail (< 8) is added last.
@@ -123,9 +125,8 @@ void rope_row_avx2(const float* x, float* y, const float* cache, int64_t n_dims,
     rope_pairs(x, y, cache, i, half, n_dims, true);
 }
 
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx2")
+EMBER_TARGET_END
+EMBER_TARGET_BEGIN("avx512f,avx2")
 
 // As the AVX2 version, with 32 double lanes (4 vectors) reduced as ((s0 + s1) + (s2 + s3)),
 // then the 8 lanes pairwise (0+4, 1+5, ...; then 0+2, 1+3; then 0+1); the tail (< 16) last.
@@ -188,7 +189,7 @@ void rope_row_avx512(const float* x, float* y, const float* cache, int64_t n_dim
     rope_pairs(x, y, cache, i, half, n_dims, true);
 }
 
-#pragma GCC pop_options
+EMBER_TARGET_END
 #endif  // EMBER_NORM_ROPE_X86
 
 #if defined(__aarch64__)

@@ -6,6 +6,8 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+#include "backends/cpu/simd_target.h"
+
 // GCC 12's AVX-512 headers seed some intrinsics (reduce_add, cvtps_pd) with _mm512_undefined_*()
 // and then warn about it at every use: a header false positive.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -48,8 +50,7 @@ constexpr float kExpHi = 88.72283935546875f;
 constexpr float kExpLo = -87.33654022216797f;
 
 #ifdef EMBER_VEC_MATH_X86
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX2)
 
 inline __m256 exp8(__m256 x) {
     const __m256 xc = _mm256_min_ps(_mm256_set1_ps(kExpHi), _mm256_max_ps(_mm256_set1_ps(kExpLo), x));  // NaN stays
@@ -127,9 +128,8 @@ void swiglu_row_avx2(const float* a, const float* b, float* y, int64_t n) {
     }
 }
 
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512dq,avx2,fma")
+EMBER_TARGET_END
+EMBER_TARGET_BEGIN(EMBER_TARGET_AVX512)
 
 // As exp8, with AVX-512's scalef: p * 2^n with IEEE overflow to inf and gradual underflow
 // (so tiny results are denormals, as std::exp gives, and e^-inf = 0).
@@ -200,7 +200,7 @@ void swiglu_row_avx512(const float* a, const float* b, float* y, int64_t n) {
     }
 }
 
-#pragma GCC pop_options
+EMBER_TARGET_END
 #endif  // EMBER_VEC_MATH_X86
 
 }  // namespace

@@ -157,7 +157,7 @@ TEST(SimdKernels, LevelsPresentAreTested) {
         std::cout << "[ SIMD     ] no SIMD level for this CPU: only the scalar table runs\n";
     }
     const auto& f = cpu::cpu_features();
-    EXPECT_EQ(cpu::kernel_level_supported(KernelLevel::Avx512), cpu_has_avx2() && f.avx512f && f.avx512bw && f.avx512vl);
+    EXPECT_EQ(cpu::kernel_level_supported(KernelLevel::Avx512), cpu_has_avx2() && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq);
     if (cpu::kernel_level_supported(KernelLevel::Avx512)) {
         EXPECT_STREQ(cpu::cpu_kernels_for(KernelLevel::Avx512).variant, "avx512");
     }
