@@ -9,6 +9,7 @@ EMBER_PACKAGES=(
   libfmt-dev libcli11-dev libgtest-dev libbenchmark-dev
   libopenblas-dev libomp-dev
   libvulkan-dev glslc mesa-vulkan-drivers
+  qemu-user  # scripts/test_emulated: the AVX2-only and baseline x86-64 CPUs
 )
 
 ember_install_packages() {

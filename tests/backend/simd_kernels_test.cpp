@@ -40,15 +40,6 @@ bool cpu_has_avx2() {
     return f.avx2 && f.fma && f.f16c;
 }
 
-// A SIMD level must run here: AVX2 on x86-64, NEON (mandatory) on AArch64.
-bool cpu_has_simd() {
-#if defined(__aarch64__)
-    return true;
-#else
-    return cpu_has_avx2();
-#endif
-}
-
 // ---- inputs --------------------------------------------------------------------------------
 
 std::vector<float> normal_floats(std::mt19937& rng, int64_t n, float scale) {

@@ -8,6 +8,19 @@
 
 namespace ember::test {
 
+// True where a SIMD level must run: AVX2 + FMA + F16C on x86-64, NEON (mandatory) on AArch64.
+// A baseline x86-64 CPU (no AVX2) runs only the scalar table.
+inline bool cpu_has_simd() {
+#if defined(__aarch64__)
+    return true;
+#elif defined(__x86_64__)
+    const auto& f = cpu::cpu_features();
+    return f.avx2 && f.fma && f.f16c;
+#else
+    return false;
+#endif
+}
+
 // The SIMD levels this CPU runs; prints the ones it does not (visibly: they are not tested).
 inline std::vector<cpu::KernelLevel> simd_levels() {
     std::vector<cpu::KernelLevel> out;
