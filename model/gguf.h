@@ -12,6 +12,7 @@
 #pragma once
 
 #include "core/type.h"
+#include "core/output_file.h"
 
 #include <array>
 #include <cstddef>
@@ -206,8 +207,9 @@ private:
 // StreamWriter destroyed before finish() (an exception) removes its temporary file.
 class StreamWriter {
 public:
+    // Creates the output through an OutputFile (core/output_file.h): PATH must be a regular file
+    // or not exist yet; it is replaced only by finish().
     StreamWriter(const Writer& writer, std::string path);
-    ~StreamWriter();
     StreamWriter(const StreamWriter&) = delete;
     StreamWriter& operator=(const StreamWriter&) = delete;
 
@@ -217,16 +219,14 @@ public:
     uint64_t finish();
 
 private:
-    void write_bytes(const void* p, size_t n);
     void pad_to_alignment();
 
     std::string path_;
-    std::string tmp_;
-    std::FILE* f_ = nullptr;
+    OutputFile out_;
+    bool finished_ = false;
     size_t alignment_;
     std::vector<TensorInfo> tensors_;
     size_t next_ = 0;
-    uint64_t written_ = 0;
 };
 
 // Exact conversions between an F32's bits and the double a Value holds (NaN payloads kept).

@@ -311,12 +311,9 @@ std::vector<uint8_t> Writer::to_bytes() const {
 
 void Writer::write(const std::string& path) const {
     const std::vector<uint8_t> bytes = to_bytes();
-    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
-    if (!f) fail("{}: cannot create: {}", path, std::strerror(errno));
-    if (std::fwrite(bytes.data(), 1, bytes.size(), f.get()) != bytes.size()) {
-        fail("{}: write failed: {}", path, std::strerror(errno));
-    }
-    if (std::fclose(f.release()) != 0) fail("{}: write failed: {}", path, std::strerror(errno));
+    OutputFile out(path);
+    out.write(bytes.data(), bytes.size());
+    out.commit();
 }
 
 Writer Writer::copy_of(const File& file) {

@@ -52,6 +52,9 @@ HParams HParams::from_gguf(const gguf::File& f, RopeMode rope_mode) {
         fail("{}: rope.dimension_count {} must be even and at most the head dimension {}", f.path(), hp.n_rot, hp.head_dim);
     }
     hp.rms_eps = f.get_f32(a + "attention.layer_norm_rms_epsilon");
+    if (!(hp.rms_eps >= 0.0f) || !std::isfinite(hp.rms_eps)) {
+        fail("{}: attention.layer_norm_rms_epsilon {} must be finite and >= 0", f.path(), hp.rms_eps);
+    }
     hp.rope_freq_base = f.get_f32_opt(a + "rope.freq_base").value_or(10000.0f);
     if (!(hp.rope_freq_base > 0.0f) || !std::isfinite(hp.rope_freq_base)) fail("{}: rope.freq_base must be positive", f.path());
 

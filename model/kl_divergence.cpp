@@ -2,6 +2,8 @@
 #include "model/kl_divergence.h"
 
 #include "core/error.h"
+#include "core/output_file.h"
+#include "model/mapped_file.h"
 #include "model/perplexity.h"
 
 #include <fmt/format.h>
@@ -187,43 +189,38 @@ constexpr std::array<char, 8> kMagic = {'E', 'M', 'B', 'E', 'R', 'K', 'L', 'D'};
 constexpr uint32_t kVersion = 1;
 constexpr size_t kHeaderBytes = 24;
 
-using FilePtr = std::unique_ptr<std::FILE, int (*)(std::FILE*)>;
-
 }  // namespace
 
-void write_kl_divergence_base(const std::string& path, const KlDivergenceBase& base) {
+void write_kl_divergence_base(OutputFile& out, const KlDivergenceBase& base) {
     const size_t n_tokens = static_cast<size_t>(base.n_ctx) * base.n_chunks;
     if (base.tokens.size() != n_tokens ||
         base.log_probs.size() != static_cast<size_t>(base.n_vocab) * base.n_chunks * base.n_scored_per_chunk()) {
-        fail("{}: inconsistent KL divergence base data", path);
+        fail("{}: inconsistent KL divergence base data", out.path());
     }
-    FilePtr f(std::fopen(path.c_str(), "wb"), &std::fclose);
-    if (!f) fail("{}: cannot create: {}", path, std::strerror(errno));
     std::array<uint8_t, kHeaderBytes> header{};
     const uint32_t fields[4] = {kVersion, base.n_vocab, base.n_ctx, base.n_chunks};
     std::memcpy(header.data(), kMagic.data(), kMagic.size());
     std::memcpy(header.data() + 8, fields, sizeof fields);
-    auto put = [&](const void* p, size_t n) {
-        if (n > 0 && std::fwrite(p, 1, n, f.get()) != n) fail("{}: write failed: {}", path, std::strerror(errno));
-    };
-    put(header.data(), header.size());
-    put(base.tokens.data(), base.tokens.size() * sizeof(int32_t));
-    put(base.log_probs.data(), base.log_probs.size() * sizeof(float));
-    if (std::fclose(f.release()) != 0) fail("{}: write failed: {}", path, std::strerror(errno));
+    out.write(header.data(), header.size());
+    out.write(base.tokens.data(), base.tokens.size() * sizeof(int32_t));
+    out.write(base.log_probs.data(), base.log_probs.size() * sizeof(float));
+    out.commit();
+}
+
+void write_kl_divergence_base(const std::string& path, const KlDivergenceBase& base) {
+    OutputFile out(path);
+    write_kl_divergence_base(out, base);
 }
 
 KlDivergenceBase read_kl_divergence_base(const std::string& path) {
-    FilePtr f(std::fopen(path.c_str(), "rb"), &std::fclose);
-    if (!f) fail("{}: cannot open: {}", path, std::strerror(errno));
-    std::array<uint8_t, kHeaderBytes> header{};
-    if (std::fread(header.data(), 1, header.size(), f.get()) != header.size()) {
-        fail("{}: too short for a KL divergence base file", path);
-    }
-    if (std::memcmp(header.data(), kMagic.data(), kMagic.size()) != 0) {
+    const MappedFile file = MappedFile::open(path);  // a regular file: never blocks on a FIFO
+    const std::span<const uint8_t> bytes(file.data(), file.size());
+    if (bytes.size() < kHeaderBytes) fail("{}: too short for a KL divergence base file", path);
+    if (std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
         fail("{}: not a KL divergence base file (no EMBERKLD magic; write one with --kl-divergence-base)", path);
     }
     uint32_t fields[4];
-    std::memcpy(fields, header.data() + 8, sizeof fields);
+    std::memcpy(fields, bytes.data() + 8, sizeof fields);
     if (fields[0] != kVersion) fail("{}: KL divergence base version {}, expected {}", path, fields[0], kVersion);
     KlDivergenceBase base;
     base.n_vocab = fields[1];
@@ -236,19 +233,14 @@ KlDivergenceBase read_kl_divergence_base(const std::string& path) {
     const uint64_t n_tokens = uint64_t{base.n_ctx} * base.n_chunks;
     const uint64_t n_probs = uint64_t{base.n_vocab} * base.n_chunks * base.n_scored_per_chunk();
     const uint64_t expected = kHeaderBytes + 4 * n_tokens + 4 * n_probs;
-    std::fseek(f.get(), 0, SEEK_END);
-    const long size = std::ftell(f.get());
-    if (size < 0 || static_cast<uint64_t>(size) != expected) {
+    if (bytes.size() != expected) {
         fail("{}: {} bytes, but its header (n_vocab {}, n_ctx {}, n_chunks {}) needs {}: truncated or corrupt", path,
-             size, base.n_vocab, base.n_ctx, base.n_chunks, expected);
+             bytes.size(), base.n_vocab, base.n_ctx, base.n_chunks, expected);
     }
-    std::fseek(f.get(), static_cast<long>(kHeaderBytes), SEEK_SET);
     base.tokens.resize(n_tokens);
     base.log_probs.resize(n_probs);
-    if (std::fread(base.tokens.data(), sizeof(int32_t), n_tokens, f.get()) != n_tokens ||
-        std::fread(base.log_probs.data(), sizeof(float), n_probs, f.get()) != n_probs) {
-        fail("{}: read failed", path);
-    }
+    std::memcpy(base.tokens.data(), bytes.data() + kHeaderBytes, n_tokens * sizeof(int32_t));
+    std::memcpy(base.log_probs.data(), bytes.data() + kHeaderBytes + n_tokens * sizeof(int32_t), n_probs * sizeof(float));
     for (int32_t t : base.tokens) {
         if (t < 0 || static_cast<uint32_t>(t) >= base.n_vocab) fail("{}: token {} is out of the vocabulary", path, t);
     }

@@ -23,6 +23,7 @@
 // The file must end there; a reader checks the magic, the version and the exact size.
 #pragma once
 
+#include "core/output_file.h"
 #include "model/perplexity.h"
 #include "model/session.h"
 
@@ -103,6 +104,9 @@ struct KlDivergenceBase {
     size_t n_scored_per_chunk() const { return n_ctx - 1 - n_ctx / 2; }
 };
 
+// Writes the base through `out` (created before the run, so an unwritable name fails first) and
+// commits it.
+void write_kl_divergence_base(OutputFile& out, const KlDivergenceBase& base);
 void write_kl_divergence_base(const std::string& path, const KlDivergenceBase& base);
 // Throws ember::Error naming the file for a wrong magic or version, a truncated or oversized file.
 KlDivergenceBase read_kl_divergence_base(const std::string& path);

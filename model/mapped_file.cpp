@@ -1,6 +1,7 @@
 #include "model/mapped_file.h"
 
 #include "core/error.h"
+#include "core/output_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -14,7 +15,9 @@
 namespace ember {
 
 MappedFile MappedFile::open(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); it changes
+    // nothing for a regular file.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
 
     struct stat st {};
@@ -25,7 +28,7 @@ MappedFile MappedFile::open(const std::string& path) {
     }
     if (!S_ISREG(st.st_mode)) {
         ::close(fd);
-        fail("{}: not a regular file", path);
+        fail("{}: not a regular file ({})", path, file_kind_name(st.st_mode));
     }
 
     MappedFile file;
@@ -42,6 +45,11 @@ MappedFile MappedFile::open(const std::string& path) {
     }
     ::close(fd);  // the mapping keeps its own reference
     return file;
+}
+
+std::string read_text_file(const std::string& path) {
+    const MappedFile file = MappedFile::open(path);
+    return std::string(reinterpret_cast<const char*>(file.data()), file.size());
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept

@@ -10,7 +10,8 @@ namespace ember {
 
 class MappedFile {
 public:
-    // Maps `path` read-only. Throws ember::Error ("PATH: cannot open: reason") on failure.
+    // Maps `path` read-only. Throws ember::Error ("PATH: cannot open: reason") on failure, and
+    // ("PATH: not a regular file (a FIFO)") for anything but a regular file.
     // An empty file gives an empty span (nothing is mapped).
     static MappedFile open(const std::string& path);
 
@@ -33,5 +34,9 @@ private:
     const uint8_t* data_ = nullptr;
     size_t size_ = 0;
 };
+
+// The bytes of a regular file (a directory, device or FIFO is refused with a clear error: such a
+// "text" could be endless or block forever).
+std::string read_text_file(const std::string& path);
 
 }  // namespace ember

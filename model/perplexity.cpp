@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace ember {
 
@@ -13,6 +14,22 @@ double negative_log_likelihood(std::span<const float> logits, int32_t target) {
     for (float l : logits) sum += std::exp(static_cast<double>(l) - max);
     return std::log(sum) - (static_cast<double>(logits[static_cast<size_t>(target)]) - max);
 }
+
+namespace {
+
+// A NaN or +inf logit makes every score NaN: an error (as for the sampler in generation), not a
+// "PPL = nan" result. -inf is a masked token and fine.
+void require_finite_logits(std::span<const float> logits, size_t chunk, size_t position) {
+    for (size_t t = 0; t < logits.size(); ++t) {
+        if (std::isnan(logits[t]) || logits[t] == std::numeric_limits<float>::infinity()) {
+            fail("the logit of token {} is {} at position {} of chunk {}: the model's weights or activations are not "
+                 "finite",
+                 t, logits[t], position, chunk + 1);
+        }
+    }
+}
+
+}  // namespace
 
 std::vector<int32_t> perplexity_tokens(const Session& session, std::string_view text, uint32_t n_ctx) {
     if (n_ctx < 4) fail("perplexity needs a context of at least 4 tokens, not {}", n_ctx);
@@ -38,7 +55,11 @@ void evaluate_chunks(Session& session, std::span<const int32_t> tokens, uint32_t
         chunk[0] = bos;
         session.clear();
         session.decode(chunk, /*all_logits=*/true);
-        for (size_t i = first; i + 1 < n_ctx; ++i) visit(c, i, session.logits(i), chunk[i + 1]);
+        for (size_t i = first; i + 1 < n_ctx; ++i) {
+            const std::span<const float> logits = session.logits(i);
+            require_finite_logits(logits, c, i);
+            visit(c, i, logits, chunk[i + 1]);
+        }
         if (chunk_done) chunk_done(c);
     }
 }

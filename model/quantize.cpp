@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "model/gguf.h"
+#include "model/model.h"
 #include "model/quant_mix.h"
 #include "quant/quant.h"
 
@@ -119,6 +120,13 @@ QuantizeSummary quantize_model(const std::string& in_path, const std::string& ou
         split != nullptr && !split->is_array() && std::holds_alternative<uint64_t>(split->scalar) &&
         std::get<uint64_t>(split->scalar) > 1) {
         fail("{}: one shard of a split model: merge the shards first", in_path);
+    }
+    // The output must load wherever the input would: an input that ember rejects as a model (say
+    // a vocabulary of 10 tokens for 512 embedding rows) is refused before anything is written.
+    try {
+        (void)Model::load(in_path);
+    } catch (const Error& e) {
+        fail("cannot quantize: {}", e.what());
     }
     for (const gguf::TensorInfo& t : tensors) {
         if (!quant_tensor_is_quantized(t.name, t.n_dims) || is_float_type(t.type)) continue;

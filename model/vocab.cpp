@@ -513,12 +513,23 @@ void Vocab::build_pair_maps() {
 
     // SPM: every way to cut a token in two tokens (at any byte: symbols of invalid UTF-8 need not
     // end where a valid decoder would).
+    // A cut can only give two tokens where both lengths are token lengths: looking up only those
+    // keeps the work per token at (its length) x (the few lengths that fit), where trying every
+    // cut costs its length squared (a 1 MB token in a hostile vocab: minutes).
     spm_pairs_.reserve(tokens_.size() * 2);
     spm_split_at_spaces_ = true;
     constexpr std::string_view kSpace = "\xE2\x96\x81";
+    std::vector<size_t> lengths;  // every token length, ascending, once
+    for (const std::string_view t : tokens_) lengths.push_back(t.size());
+    std::sort(lengths.begin(), lengths.end());
+    lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
+    const auto is_length = [&](size_t n) { return std::binary_search(lengths.begin(), lengths.end(), n); };
     for (int32_t id = 0; id < n_tokens(); ++id) {
         const std::string_view text = tokens_[id];
-        for (size_t k = 1; k < text.size(); ++k) {
+        for (const size_t k : lengths) {
+            if (k == 0) continue;
+            if (k >= text.size()) break;
+            if (!is_length(text.size() - k)) continue;
             const int32_t left = find_token(text.substr(0, k));
             if (left == kNoToken) continue;
             const int32_t right = find_token(text.substr(k));

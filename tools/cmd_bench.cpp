@@ -3,6 +3,7 @@
 #include "backends/cpu/kernels.h"
 #include "bench/bench.h"
 #include "core/error.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 
 #include <fmt/format.h>
@@ -151,8 +152,7 @@ int run(BenchOptions& o) {
 
     const std::vector<ember::bench::BenchResult> rows = ember::bench::run_bench(params, probes);
     const std::string text = ember::bench::format_results(o.output, rows);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    ember::cli::write_stdout(text);
     return 0;
 }
 

@@ -2,6 +2,7 @@
 // such as the subgroup size and fp16/int8 support), so that --backend and --device can be chosen.
 #include "core/backend.h"
 #include "core/error.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 
 #include <fmt/format.h>
@@ -12,23 +13,25 @@ std::string mib(size_t bytes) { return bytes == 0 ? "unknown" : fmt::format("{} 
 
 ember::cli::Run setup_devices(CLI::App& cmd) {
     return [] {
+        std::string out;
         for (const ember::BackendReg* reg : ember::registry().all()) {
             size_t n = 0;
             try {
                 n = reg->device_count();
                 if (n == 0) reg->device(0);  // throws the backend's reason for having none
             } catch (const ember::Error& e) {
-                fmt::print("{}: no devices ({})\n", reg->name(), e.what());
+                out += fmt::format("{}: no devices ({})\n", reg->name(), e.what());
                 continue;
             }
-            fmt::print("{}: {} device{}\n", reg->name(), n, n == 1 ? "" : "s");
+            out += fmt::format("{}: {} device{}\n", reg->name(), n, n == 1 ? "" : "s");
             for (size_t i = 0; i < n; ++i) {
                 const ember::DeviceInfo info = reg->device(i).info();
-                fmt::print("  {}  {} ({})\n", i, info.description, ember::device_kind_name(info.kind));
-                fmt::print("     memory: {} total, {} free\n", mib(info.memory_total), mib(info.memory_free));
-                if (!info.properties.empty()) fmt::print("     {}\n", fmt::join(info.properties, ", "));
+                out += fmt::format("  {}  {} ({})\n", i, info.description, ember::device_kind_name(info.kind));
+                out += fmt::format("     memory: {} total, {} free\n", mib(info.memory_total), mib(info.memory_free));
+                if (!info.properties.empty()) out += fmt::format("     {}\n", fmt::join(info.properties, ", "));
             }
         }
+        ember::cli::write_stdout(out);
         return 0;
     };
 }

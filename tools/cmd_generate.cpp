@@ -1,6 +1,7 @@
 // `ember generate`: streams generated text to stdout; logs and timings go to stderr.
 #include "core/error.h"
 #include "model/session.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"
 
@@ -15,12 +16,14 @@ namespace {
 struct GenerateOptions {
     ember::cli::SessionOptions session;
     std::string prompt = "Once upon a time";
+    std::string prompt_file;
     int32_t n_predict = 128;
     ember::SamplerParams sampling;
 };
 
 int run(const GenerateOptions& o) {
     if (o.n_predict == 0 || o.n_predict < -1) ember::fail("-n must be a positive number of tokens, or -1 for no limit");
+    const std::string prompt = o.prompt_file.empty() ? o.prompt : ember::cli::read_input_text(o.prompt_file);
     const auto t0 = std::chrono::steady_clock::now();
     const std::string path = o.session.model_path();
     auto model = ember::Model::load(path);
@@ -28,13 +31,9 @@ int run(const GenerateOptions& o) {
     const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
     ember::GenerateParams params{o.n_predict, o.sampling};
-    const ember::GenerateResult r = session.generate(o.prompt, params, [](std::string_view piece) {
-        std::fwrite(piece.data(), 1, piece.size(), stdout);
-        std::fflush(stdout);
-        return true;
-    });
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
+    // A failed write (a full disk, a reader that went away with SIGPIPE ignored) ends the generation.
+    const ember::GenerateResult r = session.generate(prompt, params, ember::cli::try_write_stdout);
+    ember::cli::write_stdout("\n");
     const auto rate = [](size_t n, double ms) { return ms > 0 ? 1000.0 * static_cast<double>(n) / ms : 0.0; };
     // Logs go to stderr after the text, so that an error is always the first line there.
     fmt::print(stderr, "model: {} ({}), context {}, backend {}\n", path, model->description(), session.n_ctx(),
@@ -49,10 +48,11 @@ int run(const GenerateOptions& o) {
 ember::cli::Run setup(CLI::App& cmd) {
     auto o = std::make_shared<GenerateOptions>();
     o->session.add_to(cmd);
-    cmd.add_option("-p,--prompt", o->prompt, "prompt text");
+    auto* p = cmd.add_option("-p,--prompt", o->prompt, "prompt text");
+    cmd.add_option("-f,--file", o->prompt_file, "read the prompt from a file (- for standard input)")->excludes(p);
     cmd.add_option("-n,--n-predict", o->n_predict, "tokens to generate (-1: until the end of text)");
-    cmd.add_option("--temp", o->sampling.temperature, "temperature (0: greedy)");
-    cmd.add_option("--top-k", o->sampling.top_k, "top-k (0: off)");
+    cmd.add_option("--temp", o->sampling.temperature, "temperature (0: greedy)")->check(ember::cli::kNonNegative);
+    cmd.add_option("--top-k", o->sampling.top_k, "top-k (0: off)")->check(ember::cli::kNonNegative);
     cmd.add_option("--top-p", o->sampling.top_p, "top-p (1: off)");
     cmd.add_option("--min-p", o->sampling.min_p, "min-p (0: off)");
     cmd.add_option("--repeat-penalty", o->sampling.repeat_penalty, "repetition penalty (1: off)");

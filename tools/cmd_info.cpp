@@ -1,6 +1,7 @@
 // `ember info -m FILE`: print a GGUF file's header, metadata, tensor table and totals.
 #include "model/gguf.h"
 #include "model/info.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 
 #include <fmt/format.h>
@@ -28,7 +29,7 @@ ember::cli::Run setup_info(CLI::App& cmd) {
     return [args] {
         const ember::gguf::File file = ember::gguf::File::open(args->path);
         const std::string report = ember::gguf::format_info(file, args->options);
-        std::fwrite(report.data(), 1, report.size(), stdout);
+        ember::cli::write_stdout(report);
         return 0;
     };
 }

@@ -4,14 +4,14 @@
 #include "core/error.h"
 #include "model/kl_divergence.h"
 #include "model/perplexity.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
+#include <optional>
 
 namespace {
 
@@ -22,19 +22,11 @@ struct PerplexityOptions {
     std::string kld_base_in;   // --kl-divergence: compare against this base
 };
 
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) ember::fail("cannot read {}", path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 void print_chunk(size_t chunk, double ppl) { fmt::print(stderr, "[{}]{:.4f} ", chunk + 1, ppl); }
 
 void print_ppl(const ember::PerplexityResult& r, uint32_t n_ctx) {
     fmt::print(stderr, "\n{} chunks of {} tokens, {} tokens scored\n", r.n_chunks, n_ctx, r.n_scored);
-    fmt::print("PPL = {:.4f} +/- {:.5f}\n", r.ppl, r.ppl_stderr);
+    ember::cli::write_stdout(fmt::format("PPL = {:.4f} +/- {:.5f}\n", r.ppl, r.ppl_stderr));
 }
 
 // --kl-divergence: the tokens come from the base file; -f, when given, must tokenize to them.
@@ -48,7 +40,7 @@ int run_kl_divergence(PerplexityOptions o) {
     auto model = ember::Model::load(o.session.model_path());
     ember::Session session(model, o.session.params());
     if (!o.file.empty()) {
-        const std::vector<int32_t> tokens = ember::perplexity_tokens(session, read_text(o.file), base.n_ctx);
+        const std::vector<int32_t> tokens = ember::perplexity_tokens(session, ember::cli::read_input_text(o.file), base.n_ctx);
         if (tokens != base.tokens) {
             ember::fail("{} tokenizes differently from the base run's text in {} ({} vs {} tokens): another text or "
                         "another vocabulary",
@@ -58,8 +50,7 @@ int run_kl_divergence(PerplexityOptions o) {
     const ember::KlDivergenceResult r = ember::kl_divergence(session, base, print_chunk);
     fmt::print(stderr, "\n{} chunks of {} tokens, {} positions compared with {}\n", base.n_chunks, base.n_ctx, r.n,
                o.kld_base_in);
-    fmt::print("{}", ember::format_kl_divergence(r));
-    fmt::print("PPL = {:.4f} +/- {:.5f}\n", r.ppl, r.ppl_unc);
+    ember::cli::write_stdout(ember::format_kl_divergence(r) + fmt::format("PPL = {:.4f} +/- {:.5f}\n", r.ppl, r.ppl_unc));
     return 0;
 }
 
@@ -69,19 +60,22 @@ int run(PerplexityOptions o) {
     }
     if (!o.kld_base_in.empty()) return run_kl_divergence(std::move(o));
     if (o.file.empty()) ember::fail("no text: pass -f FILE");
-    const std::string text = read_text(o.file);
+    // Created before the run, so an output that cannot be written fails now, not after it.
+    std::optional<ember::OutputFile> base_out;
+    if (!o.kld_base_out.empty()) base_out.emplace(o.kld_base_out);
+    const std::string text = ember::cli::read_input_text(o.file);
     if (o.session.ctx == 0) o.session.ctx = 512;
     const uint32_t n_ctx = o.session.ctx;
     auto model = ember::Model::load(o.session.model_path());
     ember::Session session(model, o.session.params());
-    if (o.kld_base_out.empty()) {
+    if (!base_out) {
         print_ppl(ember::perplexity(session, text, n_ctx, print_chunk), n_ctx);
         return 0;
     }
     if (n_ctx > session.n_ctx()) ember::fail("perplexity context {} exceeds the session's {}", n_ctx, session.n_ctx());
     const std::vector<int32_t> tokens = ember::perplexity_tokens(session, text, n_ctx);
     const ember::KlDivergenceBase base = ember::collect_kl_divergence_base(session, tokens, n_ctx, print_chunk);
-    ember::write_kl_divergence_base(o.kld_base_out, base);
+    ember::write_kl_divergence_base(*base_out, base);
     fmt::print(stderr, "\nwrote the base log-probabilities to {} ({} positions x {} tokens)", o.kld_base_out,
                base.n_chunks * base.n_scored_per_chunk(), base.n_vocab);
     print_ppl(ember::base_perplexity(base), n_ctx);
@@ -91,7 +85,8 @@ int run(PerplexityOptions o) {
 ember::cli::Run setup(CLI::App& cmd) {
     auto o = std::make_shared<PerplexityOptions>();
     o->session.add_to(cmd);
-    cmd.add_option("-f,--file", o->file, "text file (with --kl-divergence: optional, checked against the base's tokens)");
+    cmd.add_option("-f,--file", o->file,
+                   "text file, - for standard input (with --kl-divergence: optional, checked against the base's tokens)");
     cmd.add_option("--kl-divergence-base", o->kld_base_out,
                    "save this run's log-probabilities to FILE, as the base for --kl-divergence");
     cmd.add_option("--kl-divergence", o->kld_base_in,

@@ -4,6 +4,7 @@
 #include "model/quant_mix.h"
 #include "model/quantize.h"
 #include "tools/commands.h"
+#include "tools/session_options.h"
 
 #include <fmt/format.h>
 
@@ -85,7 +86,8 @@ ember::cli::Run setup(CLI::App& cmd) {
                 }
             },
             "TYPE", "file type"));
-    cmd.add_option("-t,--threads", o->threads, "threads (0: all cores); the output does not depend on it");
+    cmd.add_option("-t,--threads", o->threads, "threads (0: all cores); the output does not depend on it")
+        ->check(ember::cli::kThreadCount);
     cmd.add_flag("--allow-requantize", o->allow_requantize,
                  "accept quantized input weights: dequantize them and quantize again (loses quality)");
     return [o] { return run(*o); };

@@ -3,9 +3,11 @@
 #include "core/error.h"
 #include "model/synth.h"
 #include "tools/commands.h"
+#include "tools/session_options.h"
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -50,6 +52,16 @@ int run(const SynthOptions& o) {
     return 0;
 }
 
+// CLI11 turns an out-of-range unsigned into its maximum; the seed must be what was typed.
+const CLI::Validator kUint64(
+    [](const std::string& text) -> std::string {
+        uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc{} || end != text.data() + text.size()) return "must be an integer from 0 to 18446744073709551615";
+        return {};
+    },
+    "UINT64");
+
 ember::cli::Run setup(CLI::App& cmd) {
     auto o = std::make_shared<SynthOptions>();
     std::string shapes, types;
@@ -58,9 +70,9 @@ ember::cli::Run setup(CLI::App& cmd) {
     cmd.add_option("out", o->out, "output GGUF file")->required();
     cmd.add_option("--shape", o->shape, "model shape: " + shapes)->capture_default_str();
     cmd.add_option("--type", o->type, "file type: " + types)->capture_default_str();
-    cmd.add_option("--seed", o->seed, "random seed for the weights")->capture_default_str();
+    cmd.add_option("--seed", o->seed, "random seed for the weights")->capture_default_str()->check(kUint64);
     cmd.add_option("--vocab", o->vocab, "vocab-only GGUF to copy the tokenizer from (default: the bundled Llama SPM vocab)");
-    cmd.add_option("-t,--threads", o->threads, "quantization threads (0: all cores)");
+    cmd.add_option("-t,--threads", o->threads, "quantization threads (0: all cores)")->check(ember::cli::kThreadCount);
     cmd.add_flag("--exact", o->exact, "quantize every row (slow) instead of drawing blocks from a quantized pool");
     return [o] { return run(*o); };
 }

@@ -1,7 +1,9 @@
 // `ember`: the command-line entry. Subcommands register themselves from tools/cmd_*.cpp
 // (see commands.h); this file only parses the command line, runs the chosen subcommand and
-// turns library errors into "error: <message>" on stderr with exit status 1.
+// turns library errors into "error: <message>" on stderr with exit status 1 (an output that could
+// not be written too: tools/cli_io.h).
 #include "core/error.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 
 #include <fmt/format.h>
@@ -70,8 +72,11 @@ int run_main(int argc, char** argv) {
 }  // namespace ember::cli
 
 int main(int argc, char** argv) {
+    ember::cli::install_interrupt_cleanup();
     try {
-        return ember::cli::run_main(argc, argv);
+        const int rc = ember::cli::run_main(argc, argv);
+        if (rc == 0) ember::cli::finish_stdout();  // a lost write is an error, not a success
+        return rc;
     } catch (const ember::Error& e) {
         fmt::print(stderr, "error: {}\n", e.what());
     } catch (const std::exception& e) {

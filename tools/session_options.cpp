@@ -9,7 +9,7 @@ namespace ember::cli {
 void SessionOptions::add_to(CLI::App& cmd, bool with_runtime) {
     cmd.add_option("-m,--model", model, "GGUF model file (default: the bundled stories260K)");
     if (!with_runtime) return;
-    cmd.add_option("-t,--threads", threads, "threads (0: all cores)");
+    cmd.add_option("-t,--threads", threads, "threads (0: all cores)")->check(kThreadCount);
     cmd.add_option("-c,--ctx-size", ctx, "context length in tokens (0: the model's, at most 4096)");
     cmd.add_option("-b,--batch-size", batch, "tokens per step when processing the prompt");
     cmd.add_option("--backend", backend, "compute backend (see `ember devices`)");

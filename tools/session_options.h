@@ -9,6 +9,20 @@
 
 namespace ember::cli {
 
+// A number option that must be >= 0 (the sampler reads negatives as 0; the CLI refuses them).
+inline const CLI::Validator kNonNegative(
+    [](const std::string& text) -> std::string {
+        try {
+            if (std::stod(text) >= 0.0) return {};
+        } catch (const std::exception&) {
+        }
+        return "must be a number >= 0, not " + text;
+    },
+    ">=0");
+
+// -t: 0 (all cores) up to 1024 threads.
+inline const CLI::Range kThreadCount(0, 1024);
+
 struct SessionOptions {
     std::string model;  // empty: the bundled model
     int threads = 0;

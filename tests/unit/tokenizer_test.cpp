@@ -9,7 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <future>
 #include <map>
 #include <optional>
 #include <random>
@@ -262,6 +266,34 @@ TEST(Tokenizer, LongInputsWithoutSpaces) {
             EXPECT_EQ(v.detokenize(ids), *text) << name;
         }
     }
+}
+
+// A hostile vocab whose last token is 1,000,000 bytes: loading it used to try every cut of every
+// token (its length squared: minutes), now only cuts where both parts have a token's length.
+TEST(Tokenizer, HugeTokenDoesNotMakeLoadingQuadratic) {
+    std::string huge;
+    while (huge.size() < 1000000) huge += "ab";
+    gguf::Writer w;
+    w.add("tokenizer.ggml.model", Value::string("llama"));
+    w.add("tokenizer.ggml.tokens", Value::string_array({"<unk>", "<s>", "</s>", "\xE2\x96\x81", "a", "b", "ab",
+                                                         "\xE2\x96\x81" "ab", huge.substr(0, 500000), huge}));
+    const float scores[] = {0, 0, 0, -1, -2, -2, -1, -0.5f, -3, -3};
+    w.add("tokenizer.ggml.scores", Value::f32_array(scores));
+    const int32_t types[] = {2, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+    w.add("tokenizer.ggml.token_type", Value::i32_array(types));
+    const std::vector<uint8_t> bytes = w.to_bytes();
+
+    // A hang guard, not a speed test: the fixed load takes milliseconds, the old one minutes.
+    auto loading = std::async(std::launch::async, [&] { return Vocab::from_gguf(gguf::File::parse(bytes, "huge")); });
+    if (loading.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+        std::fprintf(stderr, "FAILED: loading a vocab with a 1 MB token did not finish in 60 s (quadratic?)\n");
+        std::_Exit(1);  // the loading thread cannot be stopped
+    }
+    const Vocab v = loading.get();
+    EXPECT_EQ(v.n_tokens(), 10);
+    EXPECT_EQ(v.tokenize("ab", false), (Ids{7}));
+    EXPECT_EQ(v.tokenize("abab", false), (Ids{7, 6}));
+    EXPECT_EQ(v.token_text(9).size(), 1000000u);
 }
 
 // ---- errors ---------------------------------------------------------------------------------
