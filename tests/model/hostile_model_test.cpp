@@ -23,14 +23,7 @@ namespace {
 
 std::string stories() { return test::data_path("../../models/stories260K.gguf"); }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::error_of;
 
 std::string temp_path(const std::string& name) {
     return (std::filesystem::temp_directory_path() / ("ember-hostile-" + name)).string();

@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include "core/error.h"
+
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -123,6 +125,15 @@ std::vector<int32_t> json_int_array(const std::string& json, const std::string& 
         }
     }
     return out;
+}
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
 }
 
 }  // namespace ember::test

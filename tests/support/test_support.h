@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,8 @@ std::vector<int32_t> json_int_array(const std::string& json, const std::string& 
 
 // Whole file as text.
 std::string read_text(const std::string& path);
+
+// The message of the ember::Error that `f` throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
 
 }  // namespace ember::test

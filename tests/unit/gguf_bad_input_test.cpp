@@ -42,14 +42,7 @@ std::vector<BadCase> load_manifest() {
     return cases;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const ember::Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::error_of;
 
 TEST(GgufBadInput, ManifestCoversEveryFile) {
     const std::vector<BadCase> cases = load_manifest();

@@ -300,14 +300,7 @@ TEST(GgufWriteRead, FloatBitsAreExact) {
 
 // ---- typed getters -----------------------------------------------------------------------
 
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const ember::Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::error_of;
 
 TEST(GgufGetters, WrongTypeNamesBothTypes) {
     Writer w;

@@ -3,6 +3,7 @@
 // path's remove_output_temporaries()).
 #include "core/error.h"
 #include "core/output_file.h"
+#include "support/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -37,14 +38,7 @@ std::string contents(const fs::path& p) {
     return s.str();
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::error_of;
 
 // Names in `dir` that look like our temporaries.
 size_t temporaries_in(const fs::path& dir) {

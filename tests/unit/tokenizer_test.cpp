@@ -73,14 +73,7 @@ std::vector<uint8_t> tiny_spm_bytes(const std::map<std::string, Value>& extra = 
     return w.to_bytes();
 }
 
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
+using test::error_of;
 
 // ---- SPM ------------------------------------------------------------------------------------
 
