@@ -5,9 +5,9 @@
 #include "backends/cpu/kernels.h"
 #include "core/backend.h"
 #include "core/error.h"
-#include "model/model.h"
-#include "model/session.h"
-#include "model/synth.h"
+#include "model/runtime/model.h"
+#include "model/runtime/session.h"
+#include "model/quantize/synth.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // `ember bench`: prompt-processing (pp) and token-generation (tg) speed, measured the way
-// llama-bench measures it (FORMATS.md §7), with a roofline column that says how close each
+// llama-bench measures it (docs/FORMATS.md §7), with a roofline column that says how close each
 // result is to what this machine's memory bandwidth (tg) or FLOP rate (pp) allows.
 //
 //   ember::bench::Probes probes = ember::bench::run_probes(2);
@@ -138,7 +138,7 @@ std::string format_results(std::string_view format, std::span<const BenchResult>
 
 // ---- synthetic models ----------------------------------------------------------------------
 
-// A synthetic model (model/synth.h) of `shape` and `type`, cached as
+// A synthetic model (model/quantize/synth.h) of `shape` and `type`, cached as
 // ${TMPDIR:-/tmp}/ember-synth-SHAPE-TYPE-vN.gguf: reused when it is present and loads,
 // else written there (with progress lines). Returns the path.
 std::string cached_synthetic_model(const std::string& shape, const std::string& type, const std::string& vocab_path,

@@ -9,7 +9,7 @@
 namespace ember {
 namespace {
 
-// Indexed by ggml type id. Sizes from the GGUF type table (FORMATS.md §2.1).
+// Indexed by ggml type id. Sizes from the GGUF type table (docs/FORMATS.md §2.1).
 constexpr std::array<TypeTraits, kTypeIdCount> kTraits = {{
     /*  0 */ {"F32", 1, 4, false, true},
     /*  1 */ {"F16", 1, 2, false, true},

@@ -1,5 +1,5 @@
 // bfloat16 (ggml's BF16): the upper 16 bits of an IEEE binary32, carried as uint16_t.
-// FORMATS.md §2.1: bf16 -> fp32 shifts left by 16 (exact); fp32 -> bf16 rounds to nearest
+// docs/FORMATS.md §2.1: bf16 -> fp32 shifts left by 16 (exact); fp32 -> bf16 rounds to nearest
 // even by adding 0x7FFF plus the lowest kept bit, and quiets a NaN by OR-ing bit 6 into the
 // truncated pattern (so the payload's top bits and the sign survive).
 #pragma once

@@ -1,4 +1,4 @@
-// Helpers shared by the block formats (FORMATS.md §3.11 "Common rules").
+// Helpers shared by the block formats (docs/FORMATS.md §3.11 "Common rules").
 // Internal to quant/: not part of the kernel-table API.
 #pragma once
 

@@ -1,7 +1,7 @@
 // IEEE-754 binary16 ("fp16", ggml's F16): scalar and row conversions, and the F16 dot.
 //
 // fp16 values are carried as their raw uint16_t bit pattern everywhere in ember.
-// Conversions follow FORMATS.md §2.1: fp16 -> fp32 is exact; fp32 -> fp16 rounds to
+// Conversions follow docs/FORMATS.md §2.1: fp16 -> fp32 is exact; fp32 -> fp16 rounds to
 // nearest even, overflows to +-Inf, and turns every NaN into 0x7E00 with its sign kept.
 //
 // Everything here is plain integer code (quant/ is compiled for baseline x86-64, so no

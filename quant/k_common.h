@@ -1,4 +1,4 @@
-// Pieces shared by the K-quant formats (FORMATS.md §3.6-3.8, §3.11). Internal to quant/.
+// Pieces shared by the K-quant formats (docs/FORMATS.md §3.6-3.8, §3.11). Internal to quant/.
 #pragma once
 
 #include "quant/common.h"
@@ -45,7 +45,7 @@ float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, ui
 float make_qx_quants(int n, int nmax, const float* x, uint8_t* L);
 
 // Steps 1-4 of the Q4_K / Q5_K reference quantizer for one 256-element super-block
-// (FORMATS.md §3.11): per-sub-block make_qkx2 search, 6-bit quantization of the scales
+// (docs/FORMATS.md §3.11): per-sub-block make_qkx2 search, 6-bit quantization of the scales
 // and mins, fp16 d/dmin, and re-quantization against the rounded values. Writes d, dmin,
 // the 12 packed scale bytes, and the 256 unsigned values L (0..nmax); packing L into the
 // format's bit layout is left to the caller.

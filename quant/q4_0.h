@@ -1,4 +1,4 @@
-// Q4_0: 32 elements per 18-byte block (FORMATS.md §3.2); dotted with Q8_0 activations.
+// Q4_0: 32 elements per 18-byte block (docs/FORMATS.md §3.2); dotted with Q8_0 activations.
 #pragma once
 
 #include "quant/q8_0.h"

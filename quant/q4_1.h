@@ -1,4 +1,4 @@
-// Q4_1: 32 elements per 20-byte block (FORMATS.md §3.4); dotted with Q8_1 activations.
+// Q4_1: 32 elements per 20-byte block (docs/FORMATS.md §3.4); dotted with Q8_1 activations.
 #pragma once
 
 #include "quant/q8_1.h"

@@ -1,4 +1,4 @@
-// Q4_K: 256 elements per 144-byte super-block of 8 sub-blocks of 32 (FORMATS.md §3.6);
+// Q4_K: 256 elements per 144-byte super-block of 8 sub-blocks of 32 (docs/FORMATS.md §3.6);
 // dotted with Q8_K activations.
 #pragma once
 

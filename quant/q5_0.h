@@ -1,4 +1,4 @@
-// Q5_0: 32 elements per 22-byte block (FORMATS.md §3.3); dotted with Q8_0 activations.
+// Q5_0: 32 elements per 22-byte block (docs/FORMATS.md §3.3); dotted with Q8_0 activations.
 #pragma once
 
 #include "quant/q8_0.h"

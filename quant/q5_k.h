@@ -1,4 +1,4 @@
-// Q5_K: 256 elements per 176-byte super-block of 8 sub-blocks of 32 (FORMATS.md §3.7);
+// Q5_K: 256 elements per 176-byte super-block of 8 sub-blocks of 32 (docs/FORMATS.md §3.7);
 // dotted with Q8_K activations.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Q6_K: 256 elements per 210-byte super-block of 16 sub-blocks of 16 (FORMATS.md §3.8);
+// Q6_K: 256 elements per 210-byte super-block of 16 sub-blocks of 16 (docs/FORMATS.md §3.8);
 // dotted with Q8_K activations.
 #pragma once
 

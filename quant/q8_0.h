@@ -1,4 +1,4 @@
-// Q8_0: 32 elements per 34-byte block (FORMATS.md §3.1). Also the activation format
+// Q8_0: 32 elements per 34-byte block (docs/FORMATS.md §3.1). Also the activation format
 // that Q4_0, Q5_0 and Q8_0 weights are dotted with.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Q8_1: 32 elements per 36-byte block (FORMATS.md §3.5). Activation format only, for
+// Q8_1: 32 elements per 36-byte block (docs/FORMATS.md §3.5). Activation format only, for
 // Q4_1 and Q5_1 weights: s = d * sum(qs) lets the dot apply the weight's offset m once
 // per block.
 #pragma once

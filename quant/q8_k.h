@@ -1,4 +1,4 @@
-// Q8_K: 256 elements per 292-byte block (FORMATS.md §3.9). Activation format only: the
+// Q8_K: 256 elements per 292-byte block (docs/FORMATS.md §3.9). Activation format only: the
 // K-quant weights are dotted with it.
 #pragma once
 

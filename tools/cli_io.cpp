@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 #include "core/output_file.h"
-#include "model/mapped_file.h"
+#include "model/gguf/mapped_file.h"
 
 #include <cerrno>
 #include <csignal>

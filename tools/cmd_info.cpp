@@ -1,6 +1,6 @@
 // `ember info -m FILE`: print a GGUF file's header, metadata, tensor table and totals.
-#include "model/gguf.h"
-#include "model/info.h"
+#include "model/gguf/gguf.h"
+#include "model/gguf/info.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
 

@@ -1,9 +1,9 @@
 // `ember perplexity`: perplexity over a text file, by the reference method; the last line
 // is "PPL = x.xxxx +/- y.yyyyy". With --kl-divergence-base FILE the run's log-probabilities are
-// saved; with --kl-divergence FILE another model is compared against them (model/kl_divergence.h).
+// saved; with --kl-divergence FILE another model is compared against them (model/eval/kl_divergence.h).
 #include "core/error.h"
-#include "model/kl_divergence.h"
-#include "model/perplexity.h"
+#include "model/eval/kl_divergence.h"
+#include "model/eval/perplexity.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"

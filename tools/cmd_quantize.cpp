@@ -1,8 +1,8 @@
 // `ember quantize IN.gguf OUT.gguf TYPE`: writes a quantized copy of an F32/F16/BF16 model
-// (model/quantize.h), with a progress bar on stderr and a size/time summary.
+// (model/quantize/quantize.h), with a progress bar on stderr and a size/time summary.
 #include "core/error.h"
-#include "model/quant_mix.h"
-#include "model/quantize.h"
+#include "model/quantize/quant_mix.h"
+#include "model/quantize/quantize.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"
 

@@ -1,7 +1,7 @@
-// `ember synth`: writes a random-weight llama GGUF of a named shape (model/synth.h).
+// `ember synth`: writes a random-weight llama GGUF of a named shape (model/quantize/synth.h).
 #include "bench/bench.h"
 #include "core/error.h"
-#include "model/synth.h"
+#include "model/quantize/synth.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"
 

@@ -1,6 +1,6 @@
 // `ember tokenize`: the prompt's token ids on one line.
 #include "core/error.h"
-#include "model/model.h"
+#include "model/runtime/model.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"

@@ -1,7 +1,7 @@
 // Options shared by the subcommands that run a model (generate, eval, perplexity, tokenize).
 #pragma once
 
-#include "model/session.h"
+#include "model/runtime/session.h"
 
 #include <CLI/CLI.hpp>
 

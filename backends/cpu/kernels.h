@@ -83,10 +83,10 @@ struct CpuKernels {
 
     // Row functions of rms_norm and rope, F32 and contiguous (norm_rope.h). Never nullptr in a
     // built table. y may be x.
-    // y[0, n) = x * 1/sqrtf((float)(Σ x² / n) + eps), the float squares summed in double (FORMATS.md §4.4).
+    // y[0, n) = x * 1/sqrtf((float)(Σ x² / n) + eps), the float squares summed in double (docs/FORMATS.md §4.4).
     void (*rms_norm_row)(const float* x, float* y, int64_t n, float eps) = nullptr;
     // Rotates y[0, n_dims) from x by the angles of cache (cache[2i] = cos_i, cache[2i+1] = sin_i):
-    // pairs (x[2i], x[2i+1]), or with neox (x[i], x[i + n_dims/2]); n_dims even (FORMATS.md §4.5).
+    // pairs (x[2i], x[2i+1]), or with neox (x[i], x[i + n_dims/2]); n_dims even (docs/FORMATS.md §4.5).
     void (*rope_row)(const float* x, float* y, const float* cache, int64_t n_dims, bool neox) = nullptr;
 
     const char* variant = "scalar";  // which kernel set was chosen

@@ -19,7 +19,7 @@
 
 namespace ember::cpu {
 
-// rms_norm's scale for a row of n values whose squares sum to sum_sq (FORMATS.md §4.4):
+// rms_norm's scale for a row of n values whose squares sum to sum_sq (docs/FORMATS.md §4.4):
 // mean = (float)(sum_sq / n), scale = 1 / sqrtf(mean + eps). Shared by every level and the
 // op's strided path, so the scale depends only on the sum.
 inline float rms_norm_scale(double sum_sq, int64_t n, float eps) {

@@ -2,7 +2,7 @@
 //
 // Phase 1 converts every activation row of b (F32, any strides) to the weight's
 // vec_dot_type in the shared workspace: F16 weights get F16 activations, Q4_0/Q5_0/Q8_0
-// get Q8_0, Q4_1/Q5_1 get Q8_1, K-quants get Q8_K, F32 stays F32 (FORMATS.md §3.12).
+// get Q8_0, Q4_1/Q5_1 get Q8_1, K-quants get Q8_K, F32 stays F32 (docs/FORMATS.md §3.12).
 // Phase 2 computes each output with one kernel call over the whole of K (a vec_dot, or one
 // output of a tile kernel), so an output does not depend on how the work was split.
 //

@@ -1,5 +1,5 @@
 // rms_norm, per row of n: sum = Σ x² (each square in float, summed in double),
-// mean = (float)(sum / n), y = x * (1 / sqrtf(mean + eps))  (FORMATS.md §4.4).
+// mean = (float)(sum / n), y = x * (1 / sqrtf(mean + eps))  (docs/FORMATS.md §4.4).
 // Contiguous rows go through the kernel table's rms_norm_row (norm_rope.h); strided ones
 // (permuted or transposed views) take the scalar loop here.
 #include "backends/cpu/norm_rope.h"

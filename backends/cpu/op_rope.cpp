@@ -1,5 +1,5 @@
 // rope: rotary position embedding of a [head_dim, n_head, n_tokens, ne3] with positions
-// I32 [n_tokens] (FORMATS.md §4.5). For pair i of token t at position p:
+// I32 [n_tokens] (docs/FORMATS.md §4.5). For pair i of token t at position p:
 //   theta_0 = (float)p, theta_{i+1} = theta_i * powf(base, -2 / n_dims)   (iterative, as ggml)
 //   theta   = freq_scale * theta_i / ff[i]      (ff: optional freq_factors, else 1)
 //   cos, sin = cosf(theta) * attn_factor, sinf(theta) * attn_factor

@@ -1,5 +1,5 @@
 // soft_max, per row of a [n_kv, n_q, H, B]: w = a * scale + mask, y = e^(w - max) / Σ,
-// with float exponentials, the sum in double, and y = e * (float)(1 / sum) (FORMATS.md §4.6).
+// with float exponentials, the sum in double, and y = e * (float)(1 / sum) (docs/FORMATS.md §4.6).
 // The exponentials and the sum are the kernel table's softmax_exp (vectorized; vec_math.h).
 // mask (optional, F32 or F16) row i1 of plane (i2 % mask.ne[2], i3 % mask.ne[3]).
 // A row that is entirely -inf gives zeros instead of NaN.

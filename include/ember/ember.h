@@ -8,18 +8,18 @@
 //                    [](std::string_view piece) { std::fputs(std::string(piece).c_str(), stdout); return true; });
 //
 // Lower levels are public too: core/ (tensors, ops, graphs, backends, the scheduler),
-// quant/ (block formats), model/gguf.h (GGUF reader and writer), model/vocab.h (tokenizers).
+// quant/ (block formats), model/gguf/gguf.h (GGUF reader and writer), model/tokenizer/vocab.h (tokenizers).
 // Every error is an ember::Error (core/error.h).
 #pragma once
 
 #include "core/backend.h"
 #include "core/error.h"
 #include "core/version.h"
-#include "model/gguf.h"
-#include "model/kl_divergence.h"
-#include "model/model.h"
-#include "model/perplexity.h"
-#include "model/quantize.h"
-#include "model/sampler.h"
-#include "model/session.h"
-#include "model/vocab.h"
+#include "model/gguf/gguf.h"
+#include "model/eval/kl_divergence.h"
+#include "model/runtime/model.h"
+#include "model/eval/perplexity.h"
+#include "model/quantize/quantize.h"
+#include "model/runtime/sampler.h"
+#include "model/runtime/session.h"
+#include "model/tokenizer/vocab.h"

@@ -54,7 +54,7 @@ TEST(NormRope, TableIsFilledAtEveryLevel) {
     EXPECT_NE(cpu::cpu_kernels().rms_norm_row, nullptr);
 }
 
-// The scalar level is FORMATS.md §4.4 / §4.5 written out.
+// The scalar level is docs/FORMATS.md §4.4 / §4.5 written out.
 TEST(NormRope, ScalarLevelIsTheSpec) {
     const std::vector<float> x = {1.5f, -2.0f, 0.25f, 3.0f, -0.5f};
     double sum = 0.0;

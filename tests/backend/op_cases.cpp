@@ -463,7 +463,7 @@ std::vector<OpCase> mul_mat_quant_cases(Activations acts) {
     for (Type t : mul_mat_weight_types()) {
         if (t == Type::F32 || t == Type::F16) continue;  // mul_mat_plain_cases
         const int64_t bs = block_size(t);
-        // Q4_1/Q5_1 dot with Q8_1, whose per-block sum s is stored as fp16 (FORMATS.md §3.5): the
+        // Q4_1/Q5_1 dot with Q8_1, whose per-block sum s is stored as fp16 (docs/FORMATS.md §3.5): the
         // min term mx * s then differs from the dequantized-activation reference by up to 2^-11
         // relative, so their tight threshold is looser.
         const double tight = quant::quant_traits(t).vec_dot_type == Type::Q8_1 ? 1e-5 : 1e-8;

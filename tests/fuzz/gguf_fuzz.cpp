@@ -6,8 +6,8 @@
 // missing padding written as zeros (bytes past the data section are not part of the file).
 // Anything else (another exception type, a sanitizer report, a mismatch) is a finding.
 #include "core/error.h"
-#include "model/gguf.h"
-#include "model/info.h"
+#include "model/gguf/gguf.h"
+#include "model/gguf/info.h"
 
 #include <algorithm>
 #include <cstdint>

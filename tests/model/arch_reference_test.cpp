@@ -1,11 +1,11 @@
 // Both architectures against an independent, naive forward pass written here in double
-// precision straight from the model description (FORMATS.md §4.3-4.6): llama (adjacent-pair
+// precision straight from the model description (docs/FORMATS.md §4.3-4.6): llama (adjacent-pair
 // RoPE, tied output, GQA) and qwen2 (NeoX RoPE, q/k/v biases, untied output). The models
 // are small random F32 GGUFs made by the test, so the only approximation on ember's side is
 // float arithmetic (F32 KV cache).
 #include "core/error.h"
-#include "model/gguf.h"
-#include "model/session.h"
+#include "model/gguf/gguf.h"
+#include "model/runtime/session.h"
 
 #include <gtest/gtest.h>
 

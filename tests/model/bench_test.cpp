@@ -3,7 +3,7 @@
 #include "bench/bench.h"
 
 #include "core/error.h"
-#include "model/synth.h"
+#include "model/quantize/synth.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

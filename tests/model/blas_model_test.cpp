@@ -5,7 +5,7 @@
 
 #include "backends/blas/blas_backend.h"
 #include "bench/bench.h"
-#include "model/session.h"
+#include "model/runtime/session.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

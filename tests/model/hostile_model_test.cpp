@@ -2,10 +2,10 @@
 // a non-finite RMS epsilon, NaN weights, metadata the runtime rejects. Each is a clear error, and
 // the same error wherever the model is used (generate, perplexity, quantize).
 #include "core/error.h"
-#include "model/gguf.h"
-#include "model/perplexity.h"
-#include "model/quantize.h"
-#include "model/session.h"
+#include "model/gguf/gguf.h"
+#include "model/eval/perplexity.h"
+#include "model/quantize/quantize.h"
+#include "model/runtime/session.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

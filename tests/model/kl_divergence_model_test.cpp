@@ -1,11 +1,11 @@
 // KL divergence runs on the bundled stories260K: against itself (zero, same top token everywhere)
 // and against its Q8_0 quantization (small but not zero).
-#include "model/kl_divergence.h"
+#include "model/eval/kl_divergence.h"
 
 #include "core/error.h"
-#include "model/model.h"
-#include "model/perplexity.h"
-#include "model/quantize.h"
+#include "model/runtime/model.h"
+#include "model/eval/perplexity.h"
+#include "model/quantize/quantize.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

@@ -1,11 +1,11 @@
 // ember quantize: bit-exact with the reference's files, the §2.3 mix rules, refusals and bad input.
-#include "model/quantize.h"
+#include "model/quantize/quantize.h"
 
 #include "core/error.h"
-#include "model/gguf.h"
-#include "model/model.h"
-#include "model/quant_mix.h"
-#include "model/session.h"
+#include "model/gguf/gguf.h"
+#include "model/runtime/model.h"
+#include "model/quantize/quant_mix.h"
+#include "model/runtime/session.h"
 #include "quant/quant.h"
 #include "support/test_support.h"
 

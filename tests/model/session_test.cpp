@@ -1,9 +1,9 @@
 // The Session API on the bundled model: bad input, determinism, the context limit,
 // options that must not change results, and perplexity against the reference.
 #include "core/error.h"
-#include "model/gguf.h"
-#include "model/perplexity.h"
-#include "model/session.h"
+#include "model/gguf/gguf.h"
+#include "model/eval/perplexity.h"
+#include "model/runtime/session.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

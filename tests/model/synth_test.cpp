@@ -1,10 +1,10 @@
 // Synthetic models: §2.3 tensor types, determinism, loadability, finite logits.
-#include "model/synth.h"
+#include "model/quantize/synth.h"
 
 #include "core/error.h"
-#include "model/gguf.h"
-#include "model/model.h"
-#include "model/session.h"
+#include "model/gguf/gguf.h"
+#include "model/runtime/model.h"
+#include "model/runtime/session.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

@@ -2,8 +2,8 @@
 // the file and the problem; truncated and corrupted images never crash; edge cases that are
 // valid (zero-sized tensors, unpadded vocab files, trailing bytes) are accepted.
 #include "core/error.h"
-#include "model/gguf.h"
-#include "model/info.h"
+#include "model/gguf/gguf.h"
+#include "model/gguf/info.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // The `ember info` report: header, metadata formatting (escaping, truncation), tensor table, totals.
-#include "model/gguf.h"
-#include "model/info.h"
+#include "model/gguf/gguf.h"
+#include "model/gguf/info.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
 // GGUF reader + writer: every test file survives read -> write byte for byte, and every value
 // type survives write -> read, for versions 2 and 3 and custom alignments.
 #include "core/error.h"
-#include "model/gguf.h"
-#include "model/mapped_file.h"
+#include "model/gguf/gguf.h"
+#include "model/gguf/mapped_file.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // KL divergence math on small known distributions, the statistics, and the base file format.
-#include "model/kl_divergence.h"
+#include "model/eval/kl_divergence.h"
 
 #include "core/error.h"
 

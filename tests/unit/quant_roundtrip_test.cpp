@@ -1,5 +1,5 @@
 // Property tests of the quant/ layer: quantize -> dequantize error bounds, edge-case
-// inputs, fp16/bf16 conversion corner cases, the block layouts of FORMATS.md §3 (checked
+// inputs, fp16/bf16 conversion corner cases, the block layouts of docs/FORMATS.md §3 (checked
 // against an independent element-by-element decoder written from the spec text), and
 // vec_dot against the dot of the dequantized values.
 #include "core/error.h"

@@ -1,8 +1,8 @@
 // Unicode helpers, the pre-tokenizer patterns and the UTF-8 streamer.
 #include "core/error.h"
-#include "model/pretokenizer.h"
-#include "model/unicode.h"
-#include "model/utf8_stream.h"
+#include "model/tokenizer/pretokenizer.h"
+#include "model/tokenizer/unicode.h"
+#include "model/tokenizer/utf8.h"
 
 #include <gtest/gtest.h>
 

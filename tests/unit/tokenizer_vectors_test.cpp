@@ -1,7 +1,7 @@
-// The reference tokenizer test vectors (FORMATS.md §5.7): every string of each .inp file must
+// The reference tokenizer test vectors (docs/FORMATS.md §5.7): every string of each .inp file must
 // tokenize (add_special = false, parse_special = false) to exactly the ids of the .out line.
-#include "model/gguf.h"
-#include "model/vocab.h"
+#include "model/gguf/gguf.h"
+#include "model/tokenizer/vocab.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

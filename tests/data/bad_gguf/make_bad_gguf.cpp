@@ -19,7 +19,7 @@
 
 namespace {
 
-// GGUF value type ids (FORMATS.md §1.3) and tensor type ids (§2.1) used below.
+// GGUF value type ids (docs/FORMATS.md §1.3) and tensor type ids (§2.1) used below.
 enum : uint32_t { U8 = 0, I8, U16, I16, U32, I32, F32, BOOL, STRING, ARRAY, U64, I64, F64 };
 enum : uint32_t { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14, T_F64 = 28 };
 

@@ -1,0 +1,65 @@
+// Architectures, table-driven: each is a name, a RoPE mode, a tensor list
+// (names, shapes, required or optional) and one graph function.
+#pragma once
+
+#include "core/context.h"
+#include "core/tensor.h"
+#include "model/arch/hparams.h"
+#include "model/arch/weights.h"
+
+#include <array>
+#include <span>
+#include <string_view>
+
+namespace ember {
+
+class KvCache;
+
+// Everything one forward step needs to build its graph.
+struct GraphInputs {
+    Tensor* tokens = nullptr;     // I32 [n_tokens]
+    Tensor* positions = nullptr;  // I32 [n_tokens]
+    Tensor* mask = nullptr;       // F32 [n_kv, n_tokens]: 0 or -inf
+    Tensor* out_ids = nullptr;    // I32 [n_outputs]: rows that get logits (nullptr: all)
+    uint32_t n_tokens = 0;
+    uint32_t kv_head = 0;  // first cache cell written by this step
+    uint32_t n_kv = 0;     // cache cells attended to
+};
+
+struct GraphBuild {
+    Context& ctx;
+    const HParams& hp;
+    const Weights& w;
+    KvCache& cache;
+    const GraphInputs& in;
+    std::vector<Tensor*>& ordered;  // tensors to expand in this order first (cache writes)
+};
+
+// Builds the forward graph; returns the logits F32 [n_vocab, n_outputs].
+using GraphFn = Tensor* (*)(GraphBuild& b);
+
+// One entry of a tensor list. Shapes come from the hyper-parameters.
+struct TensorSpec {
+    const char* name;  // "blk.%d.attn_q.weight" for per-layer tensors
+    bool per_layer;
+    bool required;
+    bool is_vector;  // norms, biases, frequency factors: F32, used element-wise
+    std::array<int64_t, 2> (*shape)(const HParams& hp);
+    Tensor* LayerWeights::*layer_slot;  // for per-layer tensors
+    Tensor* Weights::*global_slot;      // for the others
+};
+
+struct Architecture {
+    std::string_view name;
+    RopeMode rope_mode;
+    std::span<const TensorSpec> tensors;
+    GraphFn build;
+};
+
+// The architecture named `name`; throws ember::Error listing the supported ones.
+const Architecture& find_architecture(std::string_view name);
+
+// The llama-family forward pass (llama, mistral, qwen2 share it; biases are used when present).
+Tensor* build_llama_graph(GraphBuild& b);
+
+}  // namespace ember

@@ -1,0 +1,118 @@
+// Session: the public entry point for running a model. One Session is one
+// sequence with its own KV cache and backends; several Sessions may share one
+// Model and run on several threads at once.
+//
+//   auto model = ember::Model::load("stories260K.gguf");
+//   ember::Session session(model, {.n_ctx = 256});
+//   session.generate("Once upon a time", {.n_predict = 64}, [](std::string_view piece) {
+//       std::cout << piece << std::flush;
+//       return true;  // false stops early
+//   });
+#pragma once
+
+#include "model/runtime/kv_cache.h"
+#include "model/runtime/model.h"
+#include "model/runtime/sampler.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ember {
+
+class Scheduler;
+class Backend;
+class OffloadedWeights;
+
+struct SessionParams {
+    uint32_t n_ctx = 0;        // context length in tokens; 0: the model's, capped at 4096
+    uint32_t n_batch = 512;    // tokens per forward step when processing a prompt
+    int n_threads = 0;         // 0: all hardware threads
+    Type kv_type = Type::F16;  // F16 (as the reference) or F32
+    bool ctx_shift = false;    // at a full context drop the older half instead of failing
+    std::string backend = "cpu";
+    int device = 0;           // which device of `backend` (see `ember devices`)
+    int n_gpu_layers = -1;    // device backends: the last n layers (and the output when n covers
+                              // all of them) compute on the device; -1: all. Ignored on the CPU.
+};
+
+struct GenerateParams {
+    int32_t n_predict = 128;  // tokens to generate; -1: until end of generation or a full context
+    SamplerParams sampling;
+};
+
+enum class StopReason { Length, EndOfGeneration, Callback, StopFlag };
+const char* stop_reason_name(StopReason r);
+
+struct GenerateResult {
+    std::string text;                // the generated text (not the prompt)
+    std::vector<int32_t> tokens;     // the generated tokens
+    size_t n_prompt = 0;             // prompt tokens (with BOS)
+    StopReason stop = StopReason::Length;
+    double prompt_ms = 0;            // processing the prompt
+    double generate_ms = 0;          // sampling and decoding the generated tokens
+    uint32_t seed = 0;               // the sampler's seed (the random one, if it was random)
+};
+
+// Called with each complete piece of UTF-8 text as it is generated; return false to stop.
+using TokenCallback = std::function<bool(std::string_view piece)>;
+
+class Session {
+public:
+    explicit Session(std::shared_ptr<const Model> model, const SessionParams& params = {});
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    const Model& model() const { return *model_; }
+    const SessionParams& params() const { return params_; }
+    uint32_t n_ctx() const { return cache_->capacity(); }
+    uint32_t n_past() const { return static_cast<uint32_t>(history_.size()); }
+    const std::vector<int32_t>& history() const { return history_; }
+
+    // Text <-> tokens with the model's vocabulary. add_special adds BOS/EOS as the model asks.
+    std::vector<int32_t> tokenize(std::string_view text, bool add_special = true, bool parse_special = false) const;
+    std::string detokenize(std::span<const int32_t> tokens) const;
+    std::string token_to_piece(int32_t token) const;
+
+    // Appends tokens to the sequence, computing them in steps of n_batch. Keeps the logits
+    // of every token when all_logits is set, else only of the last one. Throws when the
+    // tokens do not fit in the context (after a shift, if enabled) or an id is out of range.
+    void decode(std::span<const int32_t> tokens, bool all_logits = false);
+
+    // Logits of the last decoded token (n_vocab floats).
+    std::span<const float> logits() const;
+    // Logits of token i of the last decode(…, all_logits = true).
+    std::span<const float> logits(size_t i) const;
+
+    // Empties the sequence (the KV cache).
+    void clear();
+
+    // Tokenizes the prompt (with BOS as the model asks), starts a fresh sequence, and samples
+    // up to n_predict tokens, streaming complete UTF-8 text to on_piece. `stop` (optional) is
+    // polled between tokens, so another thread can end generation.
+    GenerateResult generate(std::string_view prompt, const GenerateParams& params, const TokenCallback& on_piece = {},
+                            const std::atomic<bool>* stop = nullptr);
+
+private:
+    void decode_step(std::span<const int32_t> tokens, bool all_logits, bool last_step);
+    void shift_context(size_t n_needed);
+
+    std::shared_ptr<const Model> model_;
+    SessionParams params_;
+    std::vector<std::unique_ptr<Backend>> backends_;  // priority order, the CPU last
+    std::unique_ptr<Scheduler> scheduler_;
+    std::unique_ptr<OffloadedWeights> offloaded_;  // device copies of offloaded layers (or nullptr)
+    const Weights* weights_ = nullptr;             // what the graph reads: the model's or offloaded_'s
+    std::unique_ptr<KvCache> cache_;
+    std::vector<int32_t> history_;  // tokens in the cache, cell i = position i
+    std::vector<float> logits_;     // n_vocab per kept row
+    size_t n_logit_rows_ = 0;
+};
+
+}  // namespace ember
