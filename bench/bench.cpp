@@ -2,7 +2,7 @@
 // output formats. The probes live in bench_probes.cpp.
 #include "bench/bench.h"
 
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_levels.h"
 #include "core/backend.h"
 #include "core/error.h"
 #include "model/runtime/model.h"

@@ -11,9 +11,10 @@
 // as FLOPs do.
 #include "bench/bench.h"
 
-#include "backends/cpu/amx_tile_config.h"
+#include "backends/cpu/x86/amx_tile_config.h"
 #include "backends/cpu/gemm.h"
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/cpu_features.h"
+#include "backends/cpu/kernel_levels.h"
 
 #include <omp.h>
 

@@ -6,7 +6,7 @@
 // reports its features.
 #include "bench/bench.h"
 
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_levels.h"
 #include "core/error.h"
 
 #include <fmt/format.h>

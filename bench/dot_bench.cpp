@@ -1,7 +1,7 @@
 // Dot-product kernels of the CPU backend's kernel table: one weight row of 4096
 // elements against an activation row already in the paired vec_dot_type.
 // Reports weight bytes read per second (the tg roofline is memory bandwidth).
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_levels.h"
 #include "core/type.h"
 
 #include <benchmark/benchmark.h>

@@ -1,6 +1,7 @@
 // `ember bench`: llama-bench-style pp/tg speed with a roofline column (bench/bench.h).
 // Results go to stdout (-o md|csv|json|jsonl); probes and progress go to stderr.
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/cpu_features.h"
+#include "backends/cpu/kernel_levels.h"
 #include "bench/bench.h"
 #include "core/error.h"
 #include "tools/cli_io.h"

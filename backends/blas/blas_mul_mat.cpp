@@ -1,7 +1,7 @@
 #include "backends/blas/blas_mul_mat.h"
 
 #include "backends/blas/blas_backend.h"
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_levels.h"
 
 #include <cblas.h>
 

@@ -1,9 +1,10 @@
 // The CPU backend: device and registry entry, op support, and the compute loop that
-// runs a list of nodes on the backend's thread pool (see ops.h for the threading model).
+// runs a list of nodes on the backend's thread pool (see cpu_ops.h for the threading model).
 #include "backends/cpu/cpu_backend.h"
 
-#include "backends/cpu/kernels.h"
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_features.h"
+#include "backends/cpu/cpu_ops.h"
+#include "backends/cpu/kernel_levels.h"
 #include "backends/cpu/thread_pool.h"
 #include "core/error.h"
 

@@ -1,5 +1,5 @@
 // The CPU backend: every op in portable C++, multi-threaded, with SIMD kernels
-// chosen once at start-up behind cpu_kernels() (see kernels.h).
+// chosen once at start-up behind cpu_kernels() (see kernel_levels.h).
 #pragma once
 
 #include "core/backend.h"

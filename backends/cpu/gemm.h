@@ -8,7 +8,7 @@
 // the same, so an output does not depend on where it falls in a tile (gemm_tiles.h).
 #pragma once
 
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_table.h"
 
 namespace ember::cpu {
 

@@ -15,6 +15,12 @@
 
 namespace ember::cpu::gemm_detail {
 
+// Row i of a matrix whose rows are `ld` bytes apart, as blocks of the row's format.
+template <typename Block>
+inline const Block* row_at(const char* base, size_t ld, int i) {
+    return reinterpret_cast<const Block*>(base + static_cast<size_t>(i) * ld);
+}
+
 // Picks Tile<rr, cc> for a runtime rr <= R, cc <= C.
 template <int R, int C, template <int, int> class Tile>
 struct TileDispatch {

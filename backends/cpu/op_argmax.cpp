@@ -1,6 +1,6 @@
 // argmax: I32 index of each F32 row's maximum; the first one wins ties. NaNs never win;
 // a row with no comparable value (all NaN) gives 0.
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_ops.h"
 
 #include <cstring>
 

@@ -1,6 +1,6 @@
 // add, mul: dst = a (op) b, with b repeated to a's shape (dim i of b indexed i % b.ne[i]).
 // scale: dst = a * s. All F32, sources through their strides, dst contiguous.
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_ops.h"
 
 namespace ember::cpu {
 namespace {

@@ -2,7 +2,7 @@
 // of the destination (in row-major order of the destination's shape), converting
 // between F32, F16 and BF16 or copying the same type. Both sides may have any strides;
 // block-quantized types (same type only) are copied block by block.
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_ops.h"
 
 #include "quant/bf16.h"
 #include "quant/f16.h"

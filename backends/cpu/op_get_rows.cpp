@@ -1,5 +1,5 @@
 // get_rows: dst[:, i, j, k] = table[:, ids[i, j, k], j, k] dequantized to F32.
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_ops.h"
 
 #include "quant/bf16.h"
 #include "quant/f16.h"

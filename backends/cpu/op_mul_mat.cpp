@@ -25,7 +25,7 @@
 //   weight rows x kTileM activation rows so that both stay in cache while they are reused.
 // Every path computes each output with one kernel call's fixed arithmetic over the whole of
 // K, so it does not depend on the thread count or on where the work was split.
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_ops.h"
 
 #include <algorithm>
 #include <cstring>

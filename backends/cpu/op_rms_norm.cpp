@@ -3,7 +3,7 @@
 // Contiguous rows go through the kernel table's rms_norm_row (norm_rope.h); strided ones
 // (permuted or transposed views) take the scalar loop here.
 #include "backends/cpu/norm_rope.h"
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_ops.h"
 
 namespace ember::cpu {
 

@@ -7,7 +7,7 @@
 // Dimensions n_dims..head_dim-1 are copied unchanged.
 // Contiguous rows are rotated by the kernel table's rope_row (norm_rope.h: the same float
 // operations, vectorized); strided ones (views with nb[0] != 4) take the scalar loops below.
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_ops.h"
 
 #include <cmath>
 #include <cstring>

@@ -3,7 +3,7 @@
 // The exponentials and the sum are the kernel table's softmax_exp (vectorized; vec_math.h).
 // mask (optional, F32 or F16) row i1 of plane (i2 % mask.ne[2], i3 % mask.ne[3]).
 // A row that is entirely -inf gives zeros instead of NaN.
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_ops.h"
 
 #include "quant/f16.h"
 

@@ -1,6 +1,6 @@
 // silu, gelu (tanh approximation), swiglu = silu(a) * b. F32, sources through their strides;
 // rows contiguous along dim 0 go through the kernel table's vectorized silu/swiglu (vec_math.h).
-#include "backends/cpu/ops.h"
+#include "backends/cpu/cpu_ops.h"
 #include "backends/cpu/vec_math.h"
 
 #include <cmath>

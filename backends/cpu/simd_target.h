@@ -36,7 +36,7 @@
 #define EMBER_TARGET_END EMBER_SIMD_PRAGMA(GCC pop_options)
 #endif
 
-// The instruction sets of the kernel levels (kernels.h), each what kernel_level_supported()
+// The instruction sets of the kernel levels (kernel_levels.h), each what kernel_level_supported()
 // checks before anything compiled for it runs.
 #define EMBER_TARGET_AVX2 "avx2,fma,f16c"
 #define EMBER_TARGET_AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c"

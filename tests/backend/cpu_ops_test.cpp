@@ -4,7 +4,7 @@
 #include "backend/op_harness.h"
 
 #include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_levels.h"
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/ops.h"

@@ -3,7 +3,7 @@
 // independent of tile position, and F32 -> F16 activation rows bit-exact with
 // quant::fp32_to_fp16 (NaN, infinities, overflow, subnormals included).
 #include "backends/cpu/gemm_f16.h"
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_levels.h"
 #include "quant/f16.h"
 
 #include <gtest/gtest.h>

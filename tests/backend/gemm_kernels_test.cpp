@@ -7,7 +7,8 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/gemm.h"
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/cpu_features.h"
+#include "backends/cpu/kernel_levels.h"
 #include "core/context.h"
 #include "core/graph.h"
 #include "core/ops.h"

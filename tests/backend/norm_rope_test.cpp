@@ -3,7 +3,7 @@
 // sum the squares in another fixed order), rope bit for bit; odd lengths (scalar tails), zero,
 // huge, tiny (denormal) and negative values, in place, nothing written past the row.
 #include "backend/simd_levels.h"
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_levels.h"
 #include "backends/cpu/norm_rope.h"
 
 #include <gtest/gtest.h>

@@ -3,7 +3,8 @@
 // the float summation order differs); activation quantization and to_float must agree
 // byte for byte. A level this CPU lacks is reported on stdout and not counted as tested.
 #include "backend/simd_levels.h"
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/cpu_features.h"
+#include "backends/cpu/kernel_levels.h"
 #include "core/type.h"
 #include "quant/f16.h"
 #include "quant/q4_1.h"

@@ -1,7 +1,8 @@
 // The CPU kernel levels the backend tests compare, level by level, against the scalar one.
 #pragma once
 
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/cpu_features.h"
+#include "backends/cpu/kernel_levels.h"
 
 #include <iostream>
 #include <vector>

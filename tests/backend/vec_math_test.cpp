@@ -2,7 +2,7 @@
 // std::exp references, at every SIMD level this CPU runs: relative error within a few ulp,
 // e^-inf exactly 0, overflow to +inf, odd lengths (masked tails), in-place soft_max rows.
 #include "backend/simd_levels.h"
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_levels.h"
 #include "backends/cpu/vec_math.h"
 
 #include <gtest/gtest.h>

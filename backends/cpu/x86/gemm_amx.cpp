@@ -17,9 +17,9 @@
 // 16 weight rows runs against all of them.
 #include "backends/cpu/gemm.h"
 
-#if defined(__x86_64__) && defined(__linux__)
+#if defined(__linux__)
 
-#include "backends/cpu/amx_tile_config.h"
+#include "backends/cpu/x86/amx_tile_config.h"
 #include "backends/cpu/k4_scales.h"
 #include "quant/q4_k.h"
 #include "quant/q5_k.h"
@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "backends/cpu/simd_target.h"
+#include "backends/cpu/x86/avx512_helpers.h"
 
 // GCC 12's AVX-512 headers seed some intrinsics with _mm512_undefined_*() and then warn
 // about it at every use: a header false positive.
@@ -55,7 +56,7 @@ using namespace ember::quant;
 constexpr int kTile = 16;             // weight rows per A/C tile; activation rows per B tile
 constexpr int kBTileBytes = 8 * 64;   // one block of 16 activation rows in VNNI layout
 
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+using avx512::h2f;
 
 // tmm0: C, int32 [rows][16]; tmm1: A, int8 [rows][32]; tmm2: B, int8 [8][64].
 TileConfig config_for(int rows) {
@@ -461,7 +462,7 @@ void register_amx_gemm(CpuKernels& k) {
 
 }  // namespace ember::cpu
 
-#else  // not x86-64 Linux: no AMX
+#else  // not Linux: no AMX (the tile state needs arch_prctl permission)
 
 namespace ember::cpu {
 bool amx_int8_usable() { return false; }

@@ -27,8 +27,6 @@
 // an output do not depend on how mul_mat splits the rows.
 #include "backends/cpu/gemm.h"
 
-#if defined(__x86_64__)
-
 #include "quant/q4_k.h"
 #include "quant/q5_k.h"
 #include "quant/q6_k.h"
@@ -441,13 +439,3 @@ void gemv_q6_k_vnni(int64_t k, const void* w, size_t ldw, const void* y, size_t 
 }
 
 }  // namespace ember::cpu
-
-#else  // not x86-64
-
-namespace ember::cpu {
-void gemv_q4_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
-void gemv_q5_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
-void gemv_q6_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
-}  // namespace ember::cpu
-
-#endif

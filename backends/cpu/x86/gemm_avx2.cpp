@@ -13,9 +13,6 @@
 // (smaller instantiations) give the same bits as full ones. Integer sums are exact; only
 // the float summation order differs from the scalar reference.
 #include "backends/cpu/gemm.h"
-
-#if defined(__x86_64__)
-
 #include "backends/cpu/gemm_tiles.h"
 #include "backends/cpu/k4_scales.h"
 #include "quant/q4_k.h"
@@ -27,6 +24,7 @@
 #include <immintrin.h>
 
 #include "backends/cpu/simd_target.h"
+#include "backends/cpu/x86/avx2_helpers.h"
 
 EMBER_TARGET_BEGIN(EMBER_TARGET_AVX2)
 namespace ember::cpu::avx2 {
@@ -34,27 +32,14 @@ namespace {
 
 using namespace ember::quant;
 using gemm_detail::gemm_tiles;
-
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-
-inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-template <typename Block>
-inline const Block* row_at(const char* base, size_t ld, int i) {
-    return reinterpret_cast<const Block*>(base + static_cast<size_t>(i) * ld);
-}
+using gemm_detail::row_at;
 
 inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 template <int R, int C>
 inline void store_sums(__m256 (&acc)[R][C], float* dst, size_t ldd) {
     for (int r = 0; r < R; ++r) {
-        for (int c = 0; c < C; ++c) dst[static_cast<size_t>(c) * ldd + r] = hsum(acc[r][c]);
+        for (int c = 0; c < C; ++c) dst[static_cast<size_t>(c) * ldd + r] = hsum_ps(acc[r][c]);
     }
 }
 
@@ -251,11 +236,3 @@ void register_avx2_gemm(CpuKernels& k) {
 }
 
 }  // namespace ember::cpu
-
-#else  // not x86-64: nothing to register
-
-namespace ember::cpu {
-void register_avx2_gemm(CpuKernels&) {}
-}  // namespace ember::cpu
-
-#endif

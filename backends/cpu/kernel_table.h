@@ -1,18 +1,9 @@
-// The CPU backend's kernel table: the one place where the backend picks, per format,
-// the row conversions and dot products it runs. It is filled once, on first use, from
-// what CPUID reports; ops read it and never call quant_traits() on the hot path.
-//
-// The table starts from the scalar references of quant/; SIMD kernel sets (AVX2, AVX-512,
-// in kernels_avx2.cpp / kernels_avx512.cpp, compiled for their ISA by simd_target.h; NEON on
-// AArch64, kernels_neon.cpp) then replace entries when CPUID (on AArch64: the kernel's
-// HWCAP bits) reports the extensions. Each SIMD kernel matches the scalar reference
-// it replaces: bit for bit for conversions and activation quantization, up to float
-// summation order for dot products.
-//
-// Environment: EMBER_CPU_KERNELS=scalar|avx2|avx512|neon caps the level cpu_kernels() picks
-// (for testing and comparison). A level above what the CPU supports falls back to the
-// best supported one below it (in the order of KernelLevel); an unknown value is ignored
-// (with a warning on stderr).
+// The CPU backend's kernel table: the one place where the backend keeps, per format, the row
+// conversions, dot products, gemm and gemv kernels and the row functions the ops call. Ops
+// read it (CpuKernels) and never call quant_traits() on the hot path; which table they get is
+// kernel_levels.h's business. Each SIMD entry matches the scalar reference it replaces: bit
+// for bit for conversions and activation quantization, up to float summation order for dot
+// products.
 #pragma once
 
 #include "core/type.h"
@@ -20,34 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
-#include <vector>
 
 namespace ember::cpu {
-
-// Instruction-set extensions of the machine we run on (not of the compiler's target).
-struct CpuFeatures {
-    bool sse3 = false;
-    bool ssse3 = false;
-    bool avx = false;
-    bool avx2 = false;
-    bool fma = false;
-    bool f16c = false;
-    bool avx512f = false;
-    bool avx512bw = false;
-    bool avx512vl = false;
-    bool avx512dq = false;
-    bool avx512vnni = false;
-    bool avx512bf16 = false;
-    bool neon = false;
-    bool neon_dotprod = false;  // SDOT / UDOT (AArch64 HWCAP_ASIMDDP)
-
-    // Names of the extensions present, e.g. {"AVX", "AVX2", "FMA", "F16C"}.
-    std::vector<std::string> names() const;
-};
-
-// What was detected, once per process.
-const CpuFeatures& cpu_features();
 
 // Tile matrix product for prompt processing (see gemm.h):
 //   dst[c * ldd + r] = dot(k, w + r * ldw, y + c * ldy)   for 0 <= r < nr, 0 <= c < nc
@@ -98,20 +63,5 @@ struct CpuKernels {
         return vec_dot[i] != nullptr && quantize_row[static_cast<uint32_t>(vec_dot_type[i])] != nullptr;
     }
 };
-
-// The kernel table for this machine, chosen once (thread-safe), honouring EMBER_CPU_KERNELS.
-const CpuKernels& cpu_kernels();
-
-// Kernel sets, lowest first. Each level includes the entries of the levels below it that it
-// does not replace.
-// Neon is the AArch64 set (it includes only Scalar); Avx2 and Avx512 are x86-64 only.
-enum class KernelLevel { Scalar, Avx2, Avx512, Neon };
-
-const char* kernel_level_name(KernelLevel level);
-// True when this CPU (and this build) can run `level`.
-bool kernel_level_supported(KernelLevel level);
-// Test hook: the table for exactly `level` (built once per level). Throws ember::Error when
-// the level is not supported here.
-const CpuKernels& cpu_kernels_for(KernelLevel level);
 
 }  // namespace ember::cpu

@@ -16,9 +16,6 @@
 // (smaller instantiations) give the same bits as full ones. Integer sums are exact; only
 // the float summation order differs from the scalar reference.
 #include "backends/cpu/gemm.h"
-
-#if defined(__x86_64__)
-
 #include "backends/cpu/gemm_tiles.h"
 #include "backends/cpu/k4_scales.h"
 #include "quant/q4_k.h"
@@ -30,6 +27,7 @@
 #include <immintrin.h>
 
 #include "backends/cpu/simd_target.h"
+#include "backends/cpu/x86/avx512_helpers.h"
 
 // GCC 12's AVX-512 headers seed some intrinsics with _mm512_undefined_*() and then warn
 // about it at every use: a header false positive.
@@ -42,13 +40,7 @@ namespace {
 
 using namespace ember::quant;
 using gemm_detail::gemm_tiles;
-
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-
-template <typename Block>
-inline const Block* row_at(const char* base, size_t ld, int i) {
-    return reinterpret_cast<const Block*>(base + static_cast<size_t>(i) * ld);
-}
+using gemm_detail::row_at;
 
 inline __m512i join256(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
 
@@ -340,15 +332,3 @@ void register_avx512_gemm(CpuKernels& k, bool vnni) {
 }
 
 }  // namespace ember::cpu
-
-#else  // not x86-64: nothing to register
-
-namespace ember::cpu {
-void register_avx512_gemm(CpuKernels&, bool) {}
-void gemm_q8_0_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
-void gemm_q4_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
-void gemm_q5_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
-void gemm_q6_k_vnni(int64_t, const void*, size_t, const void*, size_t, float*, size_t, int64_t, int64_t) {}
-}  // namespace ember::cpu
-
-#endif

@@ -1,5 +1,5 @@
 // AVX2 + FMA + F16C kernels of the CPU backend (EMBER_TARGET_AVX2, see simd_target.h; compiled
-// with -ffp-contract=off; registered only when CPUID reports all three, see kernels.cpp).
+// with -ffp-contract=off; registered only when CPUID reports all three, see kernel_levels.cpp).
 //
 // Dot products: int8 products are formed with maddubs (unsigned x signed -> int16 pairs)
 // and madd (-> int32), exact for every input the formats allow (the unsigned operand is
@@ -10,12 +10,10 @@
 //
 // Conversions and activation quantization repeat the reference's float operations one
 // for one (mul then sub, no contraction), so they are bit-identical.
-#include "backends/cpu/kernels_x86.h"
+#include "backends/cpu/x86/x86_kernels.h"
 #include "backends/cpu/k4_scales.h"
 
 #include "backends/cpu/gemm.h"
-
-#if defined(__x86_64__)
 
 #include "quant/bf16.h"
 #include "quant/f16.h"
@@ -35,6 +33,7 @@
 #include <cstring>
 
 #include "backends/cpu/simd_target.h"
+#include "backends/cpu/x86/avx2_helpers.h"
 
 EMBER_TARGET_BEGIN(EMBER_TARGET_AVX2)
 namespace ember::cpu::avx2 {
@@ -43,22 +42,6 @@ namespace {
 using namespace ember::quant;
 
 // ---- helpers ---------------------------------------------------------------------------
-
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }  // exact, same value as the table
-
-inline float hsum_ps(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-inline int32_t hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-}
 
 inline __m256i ones16() { return _mm256_set1_epi16(1); }
 
@@ -634,11 +617,3 @@ void register_avx2_kernels(CpuKernels& k) {
 }
 
 }  // namespace ember::cpu
-
-#else  // not x86-64: nothing to register
-
-namespace ember::cpu {
-void register_avx2_kernels(CpuKernels&) {}
-}  // namespace ember::cpu
-
-#endif

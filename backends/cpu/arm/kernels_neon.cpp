@@ -1,7 +1,7 @@
 // NEON (AArch64 Advanced SIMD) kernels of the CPU backend, compiled with -ffp-contract=off.
 // The baseline set is ARMv8.0; the integer dot products also exist compiled for the
 // dot-product extension (SDOT) and replace the baseline ones when the kernel reports
-// HWCAP_ASIMDDP (see kernels.cpp). Both sets share one source, kernels_neon_int.inc.
+// HWCAP_ASIMDDP (see kernel_levels.cpp). Both sets share one source, kernels_neon_int.inc.
 //
 // Dot products: see kernels_neon_int.inc (exact int32 sums per block, float accumulation
 // across blocks). F32 / F16 / BF16 dots accumulate float products in four vectors.
@@ -10,14 +10,12 @@
 // one (no contraction; FRINTA-style rounding via vcvtaq for roundf, the 1.5 * 2^23 trick
 // for nearest_int), so they are bit-identical to quant/.
 //
-// The soft_max / silu / swiglu rows evaluate e^x as vec_math.cpp's x86 levels do (range
+// The soft_max / silu / swiglu rows evaluate e^x as the x86 levels do (x86/vec_math_approx.cpp) (range
 // reduction + polynomial, within a few ulp of std::exp; tests/backend/vec_math_test.cpp).
-#include "backends/cpu/kernels_arm.h"
+#include "backends/cpu/arm/arm_kernels.h"
 
 #include "backends/cpu/k4_scales.h"
-
-#if defined(__aarch64__)
-
+#include "backends/cpu/vec_math.h"
 #include "quant/bf16.h"
 #include "quant/f16.h"
 #include "quant/q4_0.h"
@@ -82,7 +80,7 @@ inline int32x4_t dot16_any(int32x4_t acc, int8x16_t a, int8x16_t b) {
     return vpadalq_s16(acc, vmull_high_s8(a, b));
 }
 
-#include "backends/cpu/kernels_neon_int.inc"
+#include "backends/cpu/arm/kernels_neon_int.inc"
 
 }  // namespace base
 
@@ -95,7 +93,7 @@ namespace sdot {
 inline int32x4_t dot16(int32x4_t acc, int8x16_t a, int8x16_t b) { return vdotq_s32(acc, a, b); }
 inline int32x4_t dot16_any(int32x4_t acc, int8x16_t a, int8x16_t b) { return vdotq_s32(acc, a, b); }
 
-#include "backends/cpu/kernels_neon_int.inc"
+#include "backends/cpu/arm/kernels_neon_int.inc"
 
 }  // namespace sdot
 #pragma GCC pop_options
@@ -392,16 +390,12 @@ void to_float_q6_k(const void* vx, float* y, int64_t n) {
 
 
 // ---- exponential-heavy rows (soft_max, silu, swiglu): see vec_math.h ---------------------------
-// The same evaluation as the x86 levels of vec_math.cpp: e^x = 2^n * p(r), n = round(x / ln 2)
-// (at most 127, so 2^n stays a normal float), r = x - n ln 2 in two steps (ln 2 split so that
-// n * ln2_hi is exact), p the degree-6 Taylor polynomial; below kExpLo the result is 0 (so
-// e^-inf = 0 exactly, as soft_max's mask needs), above kExpHi +inf, NaN stays NaN.
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kLn2Hi = 0.693359375f;
-constexpr float kLn2Lo = -2.12194440e-4f;
-constexpr float kC2 = 1.0f / 2, kC3 = 1.0f / 6, kC4 = 1.0f / 24, kC5 = 1.0f / 120, kC6 = 1.0f / 720;
-constexpr float kExpHi = 88.72283935546875f;
-constexpr float kExpLo = -87.33654022216797f;
+// The same evaluation as the x86 levels (x86/vec_math_approx.cpp), with vec_math.h's exp_poly
+// constants: e^x = 2^n * p(r), n = round(x / ln 2) (at most 127, so 2^n stays a normal float),
+// r = x - n ln 2 in two steps (ln 2 split so that n * ln2_hi is exact), p the degree-6 Taylor
+// polynomial; below kExpLo the result is 0 (so e^-inf = 0 exactly, as soft_max's mask needs),
+// above kExpHi +inf, NaN stays NaN.
+using namespace exp_poly;
 
 inline float32x4_t exp4(float32x4_t x) {
     const float32x4_t xc = vminq_f32(vdupq_n_f32(kExpHi), vmaxq_f32(vdupq_n_f32(kExpLo), x));  // NaN stays
@@ -515,12 +509,3 @@ void register_neon_vec_math(CpuKernels& k) {
 }
 
 }  // namespace ember::cpu
-
-#else  // not AArch64: nothing to register
-
-namespace ember::cpu {
-void register_neon_kernels(CpuKernels&, bool) {}
-void register_neon_vec_math(CpuKernels&) {}
-}  // namespace ember::cpu
-
-#endif

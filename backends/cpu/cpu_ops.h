@@ -13,7 +13,7 @@
 // except for cpy, which writes through its destination view's strides.
 #pragma once
 
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_table.h"
 #include "core/tensor.h"
 
 #include <cstddef>

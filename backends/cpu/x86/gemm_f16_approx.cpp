@@ -14,12 +14,13 @@
 #include "quant/f16.h"
 
 #include <cstddef>
+#include "backends/cpu/x86/x86_kernels.h"
 #include <cstdint>
 
-#if defined(__x86_64__)
 #include <immintrin.h>
 
 #include "backends/cpu/simd_target.h"
+#include "backends/cpu/x86/avx2_helpers.h"
 
 // GCC 12's AVX-512 headers seed some intrinsics (reduce_add, cvtps_pd) with _mm512_undefined_*()
 // and then warn about it at every use: a header false positive.
@@ -45,13 +46,6 @@ void fp32_to_fp16_row_f16c(const float* x, void* vy, int64_t n) {
     for (; i < n; ++i) y[i] = quant::fp32_to_fp16(x[i]);
 }
 
-inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 inline __m256 load_h8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 
 // AVX2: R x C outputs, 8 lanes. Tail (k % 8) in scalar float, added after the reduction.
@@ -73,7 +67,7 @@ void tile_f16_avx2(int64_t k, const char* w, size_t ldw, const char* y, size_t l
         const auto* wr = reinterpret_cast<const uint16_t*>(w + r * ldw);
         for (int c = 0; c < C; ++c) {
             const auto* yc = reinterpret_cast<const uint16_t*>(y + c * ldy);
-            float s = hsum8(acc[r][c]);
+            float s = avx2::hsum_ps(acc[r][c]);
             for (int64_t i = k8; i < k; ++i) s += quant::fp16_to_fp32(wr[i]) * quant::fp16_to_fp32(yc[i]);
             dst[c * ldd + r] = s;
         }
@@ -182,11 +176,3 @@ void register_f16_kernels(CpuKernels& k, KernelLevel level) {
 }
 
 }  // namespace ember::cpu
-
-#else  // not x86-64
-
-namespace ember::cpu {
-void register_f16_kernels(CpuKernels&, KernelLevel) {}
-}  // namespace ember::cpu
-
-#endif

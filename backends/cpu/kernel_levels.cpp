@@ -1,54 +1,23 @@
-#include "backends/cpu/kernels.h"
+#include "backends/cpu/kernel_levels.h"
 
+#include "backends/cpu/cpu_features.h"
 #include "backends/cpu/gemm.h"
-#include "backends/cpu/gemm_f16.h"
-#include "backends/cpu/kernels_arm.h"
-#include "backends/cpu/kernels_x86.h"
 #include "backends/cpu/norm_rope.h"
 #include "backends/cpu/vec_math.h"
 #include "core/error.h"
+#if defined(__x86_64__)
+#include "backends/cpu/x86/x86_kernels.h"
+#endif
+#if defined(__aarch64__)
+#include "backends/cpu/arm/arm_kernels.h"
+#endif
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
-#if defined(__aarch64__) && defined(__linux__)
-#include <sys/auxv.h>
-#endif
-
 namespace ember::cpu {
 namespace {
-
-CpuFeatures detect_features() {
-    CpuFeatures f;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();  // needed before the first query when called from a static initializer
-    f.sse3 = __builtin_cpu_supports("sse3");
-    f.ssse3 = __builtin_cpu_supports("ssse3");
-    f.avx = __builtin_cpu_supports("avx");
-    f.avx2 = __builtin_cpu_supports("avx2");
-    f.fma = __builtin_cpu_supports("fma");
-    f.avx512f = __builtin_cpu_supports("avx512f");
-    f.avx512bw = __builtin_cpu_supports("avx512bw");
-    f.avx512vl = __builtin_cpu_supports("avx512vl");
-    f.avx512dq = __builtin_cpu_supports("avx512dq");
-    f.avx512vnni = __builtin_cpu_supports("avx512vnni");
-    f.avx512bf16 = __builtin_cpu_supports("avx512bf16");
-    // GCC's __builtin_cpu_supports has no "f16c" before GCC 14; read CPUID leaf 1, ECX bit 29.
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) f.f16c = ((ecx >> 29) & 1u) != 0 && f.avx;
-#elif defined(__aarch64__)
-    f.neon = true;  // Advanced SIMD is mandatory on AArch64
-#if defined(__linux__)
-    // The kernel reports the optional extensions in AT_HWCAP (bit 20: ASIMDDP, SDOT/UDOT).
-    f.neon_dotprod = (getauxval(AT_HWCAP) & (1ul << 20)) != 0;
-#endif
-#endif
-    return f;
-}
 
 CpuKernels build_kernels(KernelLevel level) {
     CpuKernels k;
@@ -68,6 +37,9 @@ CpuKernels build_kernels(KernelLevel level) {
     }
     k.variant = "scalar";
     if (level == KernelLevel::Scalar) register_reference_gemm(k);  // SIMD levels bring their own (gemm.h)
+    register_vec_math(k);  // the scalar rows; a SIMD level replaces them below
+    register_norm_rope(k);
+#if defined(__x86_64__)
     if (level == KernelLevel::Avx2 || level == KernelLevel::Avx512) {
         register_avx2_kernels(k);
         k.variant = "avx2";
@@ -76,14 +48,18 @@ CpuKernels build_kernels(KernelLevel level) {
         register_avx512_kernels(k, cpu_features().avx512vnni);
         k.variant = "avx512";
     }
+    register_f16_kernels(k, level);
+    register_x86_vec_math(k, level);
+    register_x86_norm_rope(k, level);
+#endif
+#if defined(__aarch64__)
     if (level == KernelLevel::Neon) {
         register_neon_kernels(k, cpu_features().neon_dotprod);
+        register_neon_vec_math(k);
+        register_neon_norm_rope(k);
         k.variant = "neon";
     }
-    register_f16_kernels(k, level);
-    register_vec_math(k, level);
-    register_norm_rope(k, level);
-    if (level == KernelLevel::Neon) register_neon_vec_math(k);  // over vec_math's scalar rows
+#endif
     return k;
 }
 
@@ -117,25 +93,6 @@ KernelLevel chosen_level() {
 }
 
 }  // namespace
-
-std::vector<std::string> CpuFeatures::names() const {
-    std::vector<std::string> out;
-    const std::pair<bool, const char*> all[] = {
-        {sse3, "SSE3"},         {ssse3, "SSSE3"},       {avx, "AVX"},           {avx2, "AVX2"},
-        {fma, "FMA"},           {f16c, "F16C"},         {avx512f, "AVX512F"},   {avx512bw, "AVX512BW"},
-        {avx512vl, "AVX512VL"}, {avx512dq, "AVX512DQ"}, {avx512vnni, "AVX512_VNNI"}, {avx512bf16, "AVX512_BF16"}, {neon, "NEON"},
-        {neon_dotprod, "DOTPROD"},
-    };
-    for (const auto& [present, name] : all) {
-        if (present) out.emplace_back(name);
-    }
-    return out;
-}
-
-const CpuFeatures& cpu_features() {
-    static const CpuFeatures features = detect_features();
-    return features;
-}
 
 const char* kernel_level_name(KernelLevel level) {
     switch (level) {

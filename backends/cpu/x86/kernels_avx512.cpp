@@ -10,12 +10,10 @@
 //
 // As in the AVX2 set, integer sums are exact within a block and only the float summation
 // order differs from the scalar reference.
-#include "backends/cpu/kernels_x86.h"
+#include "backends/cpu/x86/x86_kernels.h"
 #include "backends/cpu/k4_scales.h"
 
 #include "backends/cpu/gemm.h"
-
-#if defined(__x86_64__)
 
 #include "quant/bf16.h"
 #include "quant/f16.h"
@@ -30,6 +28,7 @@
 #include <cstring>
 
 #include "backends/cpu/simd_target.h"
+#include "backends/cpu/x86/avx512_helpers.h"
 
 // GCC 12's AVX-512 headers seed some intrinsics (extractf64x4, cvtepu16_epi32, slli_epi32)
 // with _mm512_undefined_*() and then warn about it at every use: a header false positive.
@@ -41,20 +40,6 @@ namespace ember::cpu::avx512 {
 namespace {
 
 using namespace ember::quant;
-
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
-
-inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-inline float hsum512(__m512 v) {
-    const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));  // AVX512F only
-    return hsum256(_mm256_add_ps(_mm512_castps512_ps256(v), hi));
-}
 
 // ---- float dots --------------------------------------------------------------------------
 
@@ -128,7 +113,7 @@ float vec_dot_q4_k_avx512(int64_t n, const void* vx, const void* vy) {
         acc = _mm512_fmadd_ps(_mm512_set1_ps(h2f(x[b].d) * dy), _mm512_cvtepi32_ps(sumq), acc);
         acc_m = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].dmin) * dy), _mm256_cvtepi32_ps(summ), acc_m);
     }
-    return hsum512(acc) - hsum256(acc_m);
+    return hsum512(acc) - hsum_ps(acc_m);
 }
 
 float vec_dot_q6_k_avx512(int64_t n, const void* vx, const void* vy) {
@@ -169,7 +154,7 @@ float vec_dot_q6_k_avx512(int64_t n, const void* vx, const void* vy) {
             _mm256_sub_epi32(_mm256_add_epi32(_mm512_castsi512_si256(sumi), _mm512_extracti64x4_epi64(sumi, 1)), off);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(s256), acc);
     }
-    return hsum256(acc);
+    return hsum_ps(acc);
 }
 
 }  // namespace
@@ -215,7 +200,7 @@ float vec_dot_q8_0_vnni(int64_t n, const void* vx, const void* vy) {
         const __m256i p0 = dot_offset_vnni(_mm256_xor_si256(x0, flip), y0, flip);
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
     }
-    return hsum256(_mm256_add_ps(acc0, acc1));
+    return hsum_ps(_mm256_add_ps(acc0, acc1));
 }
 
 inline __m256i unpack_nibbles_32(const uint8_t* qs) {
@@ -246,7 +231,7 @@ float vec_dot_q4_0_vnni(int64_t n, const void* vx, const void* vy) {
         const __m256i p0 = dot_offset_vnni(unpack_nibbles_32(x[b].qs), y0, eight);
         acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);
     }
-    return hsum256(_mm256_add_ps(acc0, acc1));
+    return hsum_ps(_mm256_add_ps(acc0, acc1));
 }
 
 }  // namespace
@@ -271,11 +256,3 @@ void register_avx512_kernels(CpuKernels& k, bool vnni) {
 }
 
 }  // namespace ember::cpu
-
-#else  // not x86-64: nothing to register
-
-namespace ember::cpu {
-void register_avx512_kernels(CpuKernels&, bool) {}
-}  // namespace ember::cpu
-
-#endif
