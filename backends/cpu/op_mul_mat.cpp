@@ -17,10 +17,7 @@
 //   the type's gemv kernel (CpuKernels::gemv: a dedicated multi-row mat-vec kernel, or a
 //   gemm tile kernel run with one activation column) or else its vec_dot. A mat-vec is
 //   bound by how fast the weights stream in, and one sequential stream per core leaves the
-//   memory system idle part of the time (measured on the 2-core VM: 20 GB/s reading one
-//   stream per thread, 27 GB/s reading four to eight; with 4 stretches a 143 MB Q4_K
-//   mat-vec went from 7.6 to 10 GB/s, a 270 MB Q8_0 one from 7.9 to 13 GB/s, and 8
-//   stretches read another ~8% faster than 4 for Q4_K, 0-15% for Q8_0);
+//   memory system idle part of the time (the figures: README.md, "Measurements");
 // - prompt processing without a gemm kernel: one vec_dot per output, over tiles of kTileN
 //   weight rows x kTileM activation rows so that both stay in cache while they are reused.
 // Every path computes each output with one kernel call's fixed arithmetic over the whole of

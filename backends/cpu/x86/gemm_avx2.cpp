@@ -226,10 +226,8 @@ void register_avx2_gemm(CpuKernels& k) {
     k.gemm[id(Type::Q5_K)] = gemm_tiles<2, 4, TileK4<BlockQ5_K>::Tile>;
     k.gemm[id(Type::Q6_K)] = gemm_tiles<2, 4, TileQ6K>;
     k.gemm[id(Type::Q8_0)] = gemm_tiles<3, 2, TileQ80>;
-    // Token generation (one activation column): against one vec_dot per row, both over 8 row
-    // stretches per thread, 2 threads streaming 140-270 MB (medians of 2 x 5): Q4_K 11.9 ->
-    // 13.0 GB/s, Q5_K 11.3 -> 14.4, Q8_0 12.1 -> 15.9; Q6_K's 2-row tile did not win
-    // (12.2 -> 12.8 and 8.9), so Q6_K keeps vec_dot.
+    // Token generation (one activation column): the tiles beat one vec_dot per row for Q4_K,
+    // Q5_K and Q8_0; Q6_K's 2-row tile did not, so Q6_K keeps vec_dot (README.md, "Measurements").
     k.gemv[id(Type::Q4_K)] = k.gemm[id(Type::Q4_K)];
     k.gemv[id(Type::Q5_K)] = k.gemm[id(Type::Q5_K)];
     k.gemv[id(Type::Q8_0)] = k.gemm[id(Type::Q8_0)];

@@ -52,9 +52,8 @@ namespace {
 using namespace ember::quant;
 
 constexpr int kGroup = 4;  // rows walked together (one 16-byte lane each in the scale unpack)
-// Software prefetch distance in each weight row's stream. Streaming a 142 MB Q4_K mat-vec
-// from DRAM (8 row stretches per thread, 2 threads) it read 10-11.6 GB/s without and
-// 12.2-16.2 GB/s with it (1024 or 512 bytes alike; in cache: no change).
+// Software prefetch distance in each weight row's stream: with 8 streams per core the hardware
+// prefetcher alone leaves DRAM bandwidth unused (README.md, "Measurements"; 512 did as well).
 constexpr size_t kPrefetchBytes = 1024;
 
 // 16 bytes repeated in every 128-bit lane of a zmm (vpshufb works per lane).
