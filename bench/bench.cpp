@@ -6,7 +6,7 @@
 #include "core/backend.h"
 #include "core/error.h"
 #include "model/runtime/model.h"
-#include "model/runtime/session.h"
+#include "ember/session.h"
 #include "model/quantize/synth.h"
 
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 // elements against an activation row already in the paired vec_dot_type.
 // Reports weight bytes read per second (the tg roofline is memory bandwidth).
 #include "backends/cpu/kernel_levels.h"
-#include "core/type.h"
+#include "ember/type.h"
 
 #include <benchmark/benchmark.h>
 

@@ -12,7 +12,7 @@
 // FLOP/s = 2 K N M per iteration over CPU time (the machine is shared: CPU time is the
 // steadier number). Run with --benchmark_filter=Q4_K etc. to pick types.
 #include "backends/cpu/kernel_levels.h"
-#include "core/type.h"
+#include "ember/type.h"
 
 #include <benchmark/benchmark.h>
 

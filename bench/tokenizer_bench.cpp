@@ -3,7 +3,7 @@
 // Reports input bytes per second; the label gives the token count.
 //
 // Vocab files are found under $EMBER_TEST_DATA/vocab, else next to this source file.
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/tokenizer/vocab.h"
 
 #include <benchmark/benchmark.h>

@@ -51,6 +51,23 @@ bool Backend::can_read(const Tensor& t) const {
     return supports_buffer(buf->type());
 }
 
+std::vector<BackendDevices> list_backends() {
+    std::vector<BackendDevices> out;
+    for (const BackendReg* reg : registry().all()) {
+        BackendDevices& b = out.emplace_back();
+        b.backend = reg->name();
+        try {
+            const size_t n = reg->device_count();
+            if (n == 0) reg->device(0);  // throws the backend's reason for having none
+            for (size_t i = 0; i < n; ++i) b.devices.push_back(reg->device(i).info());
+        } catch (const Error& e) {
+            b.devices.clear();
+            b.unavailable = e.what();
+        }
+    }
+    return out;
+}
+
 const char* device_kind_name(DeviceKind kind) {
     switch (kind) {
         case DeviceKind::Cpu: return "CPU";

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "ember/backends.h"
 
 #include <cstddef>
 #include <memory>
@@ -67,18 +68,6 @@ public:
 
     // True when this backend can read t where it is now (plain host memory counts as a host buffer).
     bool can_read(const Tensor& t) const;
-};
-
-enum class DeviceKind { Cpu, Gpu, Accelerator };
-const char* device_kind_name(DeviceKind kind);
-
-struct DeviceInfo {
-    std::string name;
-    std::string description;
-    DeviceKind kind = DeviceKind::Cpu;
-    size_t memory_total = 0;  // bytes, 0 if unknown
-    size_t memory_free = 0;
-    std::vector<std::string> properties;  // "subgroup size 32", "fp16", ...
 };
 
 struct BackendOptions {

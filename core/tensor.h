@@ -8,7 +8,7 @@
 // N rows of K elements.
 #pragma once
 
-#include "core/type.h"
+#include "ember/type.h"
 
 #include <array>
 #include <bit>

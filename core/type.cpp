@@ -1,4 +1,4 @@
-#include "core/type.h"
+#include "ember/type.h"
 
 #include "core/error.h"
 

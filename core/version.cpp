@@ -1,4 +1,4 @@
-#include "core/version.h"
+#include "ember/version.h"
 
 namespace ember {
 

@@ -6,7 +6,7 @@
 // quantizing gives the same bytes as the reference implementation.
 #pragma once
 
-#include "core/type.h"
+#include "ember/type.h"
 
 #include <cstdint>
 

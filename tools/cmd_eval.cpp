@@ -1,7 +1,8 @@
 // `ember eval`: the logits of every prompt position, as float32 rows of n_vocab, and the
 // prompt's token ids on stdout (the layout of the reference logits files).
 #include "core/error.h"
-#include "model/runtime/session.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"

@@ -1,6 +1,7 @@
 // `ember generate`: streams generated text to stdout; logs and timings go to stderr.
 #include "core/error.h"
-#include "model/runtime/session.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"

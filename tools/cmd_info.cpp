@@ -1,5 +1,5 @@
 // `ember info -m FILE`: print a GGUF file's header, metadata, tensor table and totals.
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/gguf/info.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"

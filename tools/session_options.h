@@ -1,7 +1,8 @@
 // Options shared by the subcommands that run a model (generate, eval, perplexity, tokenize).
 #pragma once
 
-#include "model/runtime/session.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 
 #include <CLI/CLI.hpp>
 

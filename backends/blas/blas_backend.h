@@ -15,7 +15,7 @@
 #pragma once
 
 #include "core/backend.h"
-#include "core/type.h"
+#include "ember/type.h"
 
 #include <cstdint>
 #include <limits>

@@ -6,7 +6,7 @@
 // products.
 #pragma once
 
-#include "core/type.h"
+#include "ember/type.h"
 #include "quant/quant.h"
 
 #include <cstddef>

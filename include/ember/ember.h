@@ -1,4 +1,4 @@
-// ember's public API, in one include:
+// ember's public API, in one include (the installed headers are include/ember/*.h only):
 //
 //   #include <ember/ember.h>
 //
@@ -7,19 +7,15 @@
 //   session.generate("Once upon a time", {.n_predict = 32},  // streams complete UTF-8 pieces
 //                    [](std::string_view piece) { std::fputs(std::string(piece).c_str(), stdout); return true; });
 //
-// Lower levels are public too: core/ (tensors, ops, graphs, backends, the scheduler),
-// quant/ (block formats), model/gguf/gguf.h (GGUF reader and writer), model/tokenizer/vocab.h (tokenizers).
-// Every error is an ember::Error (core/error.h).
+// Every error is an ember::Error (error.h). gguf.h reads and writes GGUF files; backends.h lists
+// the compute backends and devices a Session can run on.
 #pragma once
 
-#include "core/backend.h"
-#include "core/error.h"
-#include "core/version.h"
-#include "model/gguf/gguf.h"
-#include "model/eval/kl_divergence.h"
-#include "model/runtime/model.h"
-#include "model/eval/perplexity.h"
-#include "model/quantize/quantize.h"
-#include "model/runtime/sampler.h"
-#include "model/runtime/session.h"
-#include "model/tokenizer/vocab.h"
+#include "ember/backends.h"
+#include "ember/error.h"
+#include "ember/gguf.h"
+#include "ember/model.h"
+#include "ember/sampler.h"
+#include "ember/session.h"
+#include "ember/type.h"
+#include "ember/version.h"

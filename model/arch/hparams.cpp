@@ -1,7 +1,7 @@
 #include "model/arch/hparams.h"
 
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 
 #include <cmath>
 

@@ -2,6 +2,7 @@
 #include "model/eval/kl_divergence.h"
 
 #include "core/error.h"
+#include "model/runtime/model.h"
 #include "core/output_file.h"
 #include "model/gguf/mapped_file.h"
 #include "model/eval/perplexity.h"

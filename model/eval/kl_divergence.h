@@ -25,7 +25,8 @@
 
 #include "core/output_file.h"
 #include "model/eval/perplexity.h"
-#include "model/runtime/session.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 
 #include <cstdint>
 #include <functional>

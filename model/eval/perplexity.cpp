@@ -1,6 +1,7 @@
 #include "model/eval/perplexity.h"
 
 #include "core/error.h"
+#include "model/runtime/model.h"
 
 #include <algorithm>
 #include <cmath>

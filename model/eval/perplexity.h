@@ -5,7 +5,8 @@
 // next token. PPL = exp(mean negative log-likelihood).
 #pragma once
 
-#include "model/runtime/session.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 
 #include <functional>
 #include <string_view>

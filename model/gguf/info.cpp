@@ -1,6 +1,8 @@
 // The `ember info` report. Pure formatting over a validated gguf::File.
 #include "model/gguf/info.h"
 
+#include "core/utf8.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,33 +16,6 @@ namespace ember::gguf {
 namespace {
 
 using Out = std::back_insert_iterator<fmt::memory_buffer>;
-
-// Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not valid (overlong forms,
-// surrogates and code points above U+10FFFF are invalid).
-size_t utf8_sequence_length(const unsigned char* s, size_t n) {
-    const unsigned char c = s[0];
-    if (c < 0x80) return 1;
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; ++i) {
-        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    }
-    return len;
-}
 
 // Appends `s` escaped (control bytes, quote, backslash and invalid UTF-8 as \x.. escapes);
 // stops after about max_bytes source bytes and returns how many were consumed.
@@ -58,7 +33,7 @@ size_t put_escaped(Out out, std::string_view s, size_t max_bytes) {
             case '\t': fmt::format_to(out, "\\t"); ++i; continue;
             default: break;
         }
-        const size_t len = c < 0x20 || c == 0x7F ? 0 : utf8_sequence_length(p + i, n - i);
+        const size_t len = c < 0x20 || c == 0x7F ? 0 : utf8_valid_length(s, i);
         if (len == 0) {
             fmt::format_to(out, "\\x{:02x}", c);
             ++i;

@@ -1,7 +1,7 @@
 // The report behind `ember info`: a GGUF file's header, metadata, tensor table and totals.
 #pragma once
 
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 
 #include <cstddef>
 #include <string>

@@ -5,7 +5,7 @@
 // sum is overflow-checked, and the tensor offsets must follow the canonical sequence
 // (each blob padded to the alignment, in record order), so blobs can never overlap.
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/gguf/mapped_file.h"
 
 #include <fmt/format.h>

@@ -1,6 +1,6 @@
 // gguf::StreamWriter: a GGUF file written tensor by tensor through a temporary file.
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "model/gguf/stream_writer.h"
 
 #include <algorithm>
 

@@ -1,6 +1,7 @@
 // GGUF writer: the canonical layout (docs/FORMATS.md §1.5), so copy_of(File) reproduces files exactly.
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "core/output_file.h"
+#include "ember/gguf.h"
 
 #include <fmt/format.h>
 

@@ -8,7 +8,7 @@
 //   quant_tensor_type(ft, m, {"blk.0.attn_v.weight", 2, 2048, 0, 0}) -> Q6_K
 #pragma once
 
-#include "core/type.h"
+#include "ember/type.h"
 
 #include <cstdint>
 #include <optional>

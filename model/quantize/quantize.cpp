@@ -3,7 +3,7 @@
 #include "model/quantize/quantize.h"
 
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "model/gguf/stream_writer.h"
 #include "model/runtime/model.h"
 #include "model/quantize/quant_mix.h"
 #include "quant/quant.h"

@@ -10,7 +10,7 @@
 // layer, then by name. Rows are independent, so the bytes do not depend on the thread count.
 #pragma once
 
-#include "core/type.h"
+#include "ember/type.h"
 
 #include <cstdint>
 #include <functional>

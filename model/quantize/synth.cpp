@@ -4,7 +4,7 @@
 #include "model/quantize/synth.h"
 
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "model/gguf/stream_writer.h"
 #include "quant/quant.h"
 
 #include <fmt/format.h>

@@ -13,7 +13,7 @@
 // weights quantized by the reference quantizers (see SynthParams::exact).
 #pragma once
 
-#include "core/type.h"
+#include "ember/type.h"
 #include "model/quantize/quant_mix.h"
 
 #include <cstdint>

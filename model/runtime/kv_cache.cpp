@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace ember {
 
@@ -45,6 +46,27 @@ KvCache::KvCache(const HParams& hp, uint32_t n_ctx, Type type, const BufferType&
     };
     buffer_ = place(buffer_type, 0, first_device_layer);
     if (device_type != nullptr) device_buffer_ = place(*device_type, first_device_layer, hp.n_layer);
+}
+
+std::vector<int32_t> KvCache::next_positions(uint32_t n) const {
+    std::vector<int32_t> positions(n);
+    for (uint32_t i = 0; i < n; ++i) positions[i] = static_cast<int32_t>(used() + i);
+    return positions;
+}
+
+std::vector<float> KvCache::causal_mask(uint32_t n) const {
+    const uint32_t head = used();
+    const uint32_t n_kv = head + n;
+    std::vector<float> mask(static_cast<size_t>(n_kv) * n);
+    for (uint32_t i = 0; i < n; ++i) {
+        for (uint32_t j = 0; j < n_kv; ++j) mask[static_cast<size_t>(i) * n_kv + j] = j <= head + i ? 0.0f : -INFINITY;
+    }
+    return mask;
+}
+
+void KvCache::append(std::span<const int32_t> tokens) {
+    if (tokens.size() > n_free()) fail("KV cache: {} tokens do not fit in the {} free cells", tokens.size(), n_free());
+    tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
 }
 
 size_t KvCache::bytes() const {

@@ -40,60 +40,82 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
     return std::shared_ptr<const Model>(new Model(std::move(file)));
 }
 
-Model::Model(gguf::File file) : path_(file.path()), file_(std::move(file)) {
-    const std::string arch_name = file_.get_string("general.architecture");
-    try {
-        arch_ = &find_architecture(arch_name);
-    } catch (const Error& e) {
-        fail("{}: {}", path_, e.what());
-    }
-    hp_ = HParams::from_gguf(file_, arch_->rope_mode);
-    vocab_ = std::make_unique<Vocab>(Vocab::from_gguf(file_));
-    if (hp_.n_vocab == 0) hp_.n_vocab = static_cast<uint32_t>(vocab_->n_tokens());
-    bind_weights();
-}
+namespace {
 
-void Model::bind_weights() {
-    ctx_ = std::make_unique<Context>(Context::tensor_overhead() * (file_.tensors().size() + 1), /*no_alloc=*/true);
-    weights_.layers.resize(hp_.n_layer);
+// Binds each tensor of the architecture's list to the file's, checking name, shape and type.
+void bind_weights(Model::Impl& m) {
+    m.ctx = std::make_unique<Context>(Context::tensor_overhead() * (m.file.tensors().size() + 1), /*no_alloc=*/true);
+    m.weights.layers.resize(m.hp.n_layer);
 
     auto bind = [&](const TensorSpec& spec, const std::string& name) -> Tensor* {
-        const gguf::TensorInfo* info = file_.find_tensor(name);
+        const gguf::TensorInfo* info = m.file.find_tensor(name);
         if (info == nullptr) {
-            if (spec.required) fail("{}: missing tensor '{}'", path_, name);
+            if (spec.required) fail("{}: missing tensor '{}'", m.path, name);
             return nullptr;
         }
-        const std::array<int64_t, 2> want = spec.shape(hp_);
+        const std::array<int64_t, 2> want = spec.shape(m.hp);
         if (info->ne[0] != want[0] || info->ne[1] != want[1] || info->ne[2] != 1 || info->ne[3] != 1) {
-            fail("{}: tensor '{}' has shape [{}], expected [{}]", path_, name, fmt::join(info->ne, ", "),
+            fail("{}: tensor '{}' has shape [{}], expected [{}]", m.path, name, fmt::join(info->ne, ", "),
                  fmt::join(want, ", "));
         }
-        check_weight_type(path_, *info, spec.is_vector);
-        Tensor* t = ctx_->new_tensor(info->type, std::span<const int64_t>(info->ne.data(), 4));
+        check_weight_type(m.path, *info, spec.is_vector);
+        Tensor* t = m.ctx->new_tensor(info->type, std::span<const int64_t>(info->ne.data(), 4));
         t->data = const_cast<uint8_t*>(info->data);  // read-only mapping: kernels never write weights
         t->flags |= kFlagWeight;
         t->set_name(name);
-        n_params_ += static_cast<uint64_t>(t->nelements());
-        weight_bytes_ += info->nbytes;
+        m.n_params += static_cast<uint64_t>(t->nelements());
+        m.weight_bytes += info->nbytes;
         return t;
     };
 
-    for (const TensorSpec& spec : arch_->tensors) {
+    for (const TensorSpec& spec : m.arch->tensors) {
         if (!spec.per_layer) {
-            weights_.*spec.global_slot = bind(spec, spec.name);
+            m.weights.*spec.global_slot = bind(spec, spec.name);
             continue;
         }
-        for (uint32_t il = 0; il < hp_.n_layer; ++il) {
+        for (uint32_t il = 0; il < m.hp.n_layer; ++il) {
             char name[gguf::kMaxNameBytes + 1];
             std::snprintf(name, sizeof name, spec.name, static_cast<int>(il));
-            weights_.layers[il].*spec.layer_slot = bind(spec, name);
+            m.weights.layers[il].*spec.layer_slot = bind(spec, name);
         }
     }
-    if (weights_.output == nullptr) weights_.output = weights_.tok_embd;  // tied embeddings
+    if (m.weights.output == nullptr) m.weights.output = m.weights.tok_embd;  // tied embeddings
 }
 
+}  // namespace
+
+Model::Model(gguf::File file) : impl_(std::make_unique<Impl>(std::move(file))) {
+    Impl& m = *impl_;
+    const std::string arch_name = m.file.get_string("general.architecture");
+    try {
+        m.arch = &find_architecture(arch_name);
+    } catch (const Error& e) {
+        fail("{}: {}", m.path, e.what());
+    }
+    m.hp = HParams::from_gguf(m.file, m.arch->rope_mode);
+    m.vocab = std::make_unique<Vocab>(Vocab::from_gguf(m.file));
+    if (m.hp.n_vocab == 0) m.hp.n_vocab = static_cast<uint32_t>(m.vocab->n_tokens());
+    bind_weights(m);
+}
+
+Model::~Model() = default;
+
+const std::string& Model::path() const { return impl_->path; }
+const gguf::File& Model::file() const { return impl_->file; }
+const std::string& Model::architecture() const { return impl_->hp.arch; }
+uint32_t Model::n_vocab() const { return impl_->hp.n_vocab; }
+uint32_t Model::n_ctx_train() const { return impl_->hp.n_ctx_train; }
+uint32_t Model::n_layer() const { return impl_->hp.n_layer; }
+uint32_t Model::n_embd() const { return impl_->hp.n_embd; }
+uint64_t Model::n_params() const { return impl_->n_params; }
+uint64_t Model::weight_bytes() const { return impl_->weight_bytes; }
+const HParams& Model::hparams() const { return impl_->hp; }
+const Architecture& Model::arch() const { return *impl_->arch; }
+const Vocab& Model::vocab() const { return *impl_->vocab; }
+const Weights& Model::weights() const { return impl_->weights; }
+
 std::string Model::description() const {
-    const gguf::Value* ft = file_.find("general.file_type");
+    const gguf::Value* ft = impl_->file.find("general.file_type");
     std::string type;
     if (ft != nullptr && ft->type == gguf::ValueType::U32) {
         static const std::pair<uint32_t, const char*> kNames[] = {
@@ -106,9 +128,9 @@ std::string Model::description() const {
         }
         if (type.empty()) type = fmt::format("ftype {}", v);
     } else {
-        type = type_name(weights_.tok_embd->type);  // no file_type: name the dominant type we can see
+        type = type_name(impl_->weights.tok_embd->type);  // no file_type: name the dominant type we can see
     }
-    return fmt::format("{} {} {}", hp_.arch, size_class(n_params_), type);
+    return fmt::format("{} {} {}", impl_->hp.arch, size_class(impl_->n_params), type);
 }
 
 }  // namespace ember

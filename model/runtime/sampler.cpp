@@ -1,5 +1,5 @@
 // The sampler chain of spec docs/FORMATS.md §6: penalties -> top-k -> top-p -> min-p -> temperature -> dist.
-#include "model/runtime/sampler.h"
+#include "ember/sampler.h"
 
 #include "core/error.h"
 

@@ -1,52 +1,20 @@
-#include "model/runtime/session.h"
+#include "ember/session.h"
 
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/ops.h"
-#include "core/scheduler.h"
-#include "model/runtime/offload.h"
-#include "model/tokenizer/utf8.h"
+#include "model/runtime/executor.h"
+#include "model/runtime/kv_cache.h"
+#include "model/runtime/model.h"
+#include "core/utf8.h"
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 
 namespace ember {
 namespace {
 
 constexpr uint32_t kDefaultMaxContext = 4096;
-
-// Offset of the first byte that does not start a valid UTF-8 sequence (overlong forms,
-// surrogates and code points past U+10FFFF are invalid), or npos.
-size_t first_invalid_utf8(std::string_view s) {
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<uint8_t>(s[i]);
-        size_t len = 0;
-        uint32_t cp = 0, min = 0;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            len = 2, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            len = 3, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return i;
-        }
-        if (i + len > s.size()) return i;
-        for (size_t k = 1; k < len; ++k) {
-            const auto cc = static_cast<uint8_t>(s[i + k]);
-            if ((cc & 0xC0) != 0x80) return i;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-        i += len;
-    }
-    return std::string_view::npos;
-}
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -71,45 +39,18 @@ Session::Session(std::shared_ptr<const Model> model, const SessionParams& params
     const HParams& hp = model_->hparams();
     uint32_t n_ctx = params_.n_ctx;
     if (n_ctx == 0) n_ctx = std::min(hp.n_ctx_train, kDefaultMaxContext);
-
-    // The chosen backend first, the CPU as the fallback for what it does not support.
-    const BackendOptions options{params_.n_threads};
-    if (params_.device < 0) fail("--device must be >= 0, not {}", params_.device);
-    const Device& device = registry().get(params_.backend).device(static_cast<size_t>(params_.device));
-    backends_.push_back(device.create_backend(options));
-    if (params_.backend != "cpu") backends_.push_back(registry().get("cpu").device(0).create_backend(options));
-    std::vector<Backend*> order;
-    for (auto& b : backends_) order.push_back(b.get());
-    scheduler_ = std::make_unique<Scheduler>(order);
-
-    // A device backend that cannot read host memory gets copies of the weights and the KV
-    // cache of the layers it computes; the scheduler runs the rest on the CPU.
-    weights_ = &model_->weights();
-    const BufferType& device_type = device.buffer_type();
-    if (!device_type.is_host()) {
-        const OffloadPlan plan = OffloadPlan::last_layers(params_.n_gpu_layers, hp.n_layer);
-        const uint32_t n_off = plan.n_layers(hp.n_layer);
-        const size_t kv_per_layer = 2 * row_size(params_.kv_type, hp.n_embd_kv()) * n_ctx;
-        const size_t need = OffloadedWeights::planned_bytes(model_->weights(), model_->arch(), plan,
-                                                            device_type.alignment()) +
-                            kv_per_layer * n_off;
-        const size_t have = device.info().memory_total;
-        if (have != 0 && need > have) {
-            fail("{}: {} layers{} need {:.0f} MiB of device memory (weights and KV cache) but {} has {:.0f} MiB: "
-                 "use a smaller -ngl (or a smaller -c)",
-                 model_->path(), n_off, plan.output ? " and the output" : "", static_cast<double>(need) / (1 << 20),
-                 device.info().description, static_cast<double>(have) / (1 << 20));
-        }
-        offloaded_ = std::make_unique<OffloadedWeights>(model_->weights(), model_->arch(), plan, device_type);
-        weights_ = &offloaded_->weights();
-        cache_ = std::make_unique<KvCache>(hp, n_ctx, params_.kv_type, HostBufferType::instance(), &device_type,
-                                           plan.first_layer);
-    } else {
-        cache_ = std::make_unique<KvCache>(hp, n_ctx, params_.kv_type, HostBufferType::instance());
-    }
+    const size_t kv_bytes_per_layer = 2 * row_size(params_.kv_type, hp.n_embd_kv()) * n_ctx;
+    executor_ = std::make_unique<Executor>(
+        *model_, ExecutorParams{params_.backend, params_.device, params_.n_threads, params_.n_gpu_layers},
+        kv_bytes_per_layer);
+    cache_ = executor_->create_kv_cache(n_ctx, params_.kv_type);
 }
 
 Session::~Session() = default;
+
+uint32_t Session::n_ctx() const { return cache_->capacity(); }
+uint32_t Session::n_past() const { return cache_->used(); }
+const std::vector<int32_t>& Session::history() const { return cache_->tokens(); }
 
 std::vector<int32_t> Session::tokenize(std::string_view text, bool add_special, bool parse_special) const {
     return model_->vocab().tokenize(text, add_special, parse_special);
@@ -134,7 +75,6 @@ std::span<const float> Session::logits(size_t i) const {
 }
 
 void Session::clear() {
-    history_.clear();
     cache_->clear();
     logits_.clear();
     n_logit_rows_ = 0;
@@ -146,10 +86,10 @@ void Session::decode(std::span<const int32_t> tokens, bool all_logits) {
     for (int32_t t : tokens) {
         if (t < 0 || static_cast<uint32_t>(t) >= n_vocab) fail("token id {} is out of range [0, {})", t, n_vocab);
     }
-    if (history_.size() + tokens.size() > n_ctx()) {
+    if (tokens.size() > cache_->n_free()) {
         if (!params_.ctx_shift || tokens.size() > n_ctx() / 2) {
             fail("{} more tokens do not fit: the context holds {} tokens and {} are used{}", tokens.size(), n_ctx(),
-                 history_.size(), params_.ctx_shift ? "" : " (a larger -c or --ctx-shift helps)");
+                 n_past(), params_.ctx_shift ? "" : " (a larger -c or --ctx-shift helps)");
         }
         shift_context(tokens.size());
     }
@@ -165,10 +105,11 @@ void Session::decode(std::span<const int32_t> tokens, bool all_logits) {
 // for what remains, so that positions stay contiguous from 0.
 void Session::shift_context(size_t n_needed) {
     const Vocab& vocab = model_->vocab();
-    const size_t n_keep = (!history_.empty() && history_[0] == vocab.bos()) ? 1 : 0;
-    const size_t n_discard = (history_.size() - n_keep) / 2;
-    std::vector<int32_t> kept(history_.begin(), history_.begin() + static_cast<std::ptrdiff_t>(n_keep));
-    kept.insert(kept.end(), history_.begin() + static_cast<std::ptrdiff_t>(n_keep + n_discard), history_.end());
+    const std::vector<int32_t>& history = cache_->tokens();
+    const size_t n_keep = (!history.empty() && history[0] == vocab.bos()) ? 1 : 0;
+    const size_t n_discard = (history.size() - n_keep) / 2;
+    std::vector<int32_t> kept(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(n_keep));
+    kept.insert(kept.end(), history.begin() + static_cast<std::ptrdiff_t>(n_keep + n_discard), history.end());
     if (kept.size() + n_needed > n_ctx()) fail("context shift cannot make room for {} tokens", n_needed);
     clear();
     for (size_t i = 0; i < kept.size(); i += params_.n_batch) {
@@ -182,7 +123,7 @@ void Session::decode_step(std::span<const int32_t> tokens, bool all_logits, bool
     const auto T = static_cast<uint32_t>(tokens.size());
     GraphInputs in;
     in.n_tokens = T;
-    in.kv_head = static_cast<uint32_t>(history_.size());
+    in.kv_head = cache_->used();
     in.n_kv = in.kv_head + T;
 
     // Graph metadata for one step: a few dozen tensors per layer.
@@ -195,20 +136,15 @@ void Session::decode_step(std::span<const int32_t> tokens, bool all_logits, bool
     if (!all_logits) in.out_ids = ctx.new_tensor_1d(Type::I32, 1);
 
     std::vector<Tensor*> ordered;
-    GraphBuild build{ctx, hp, *weights_, *cache_, in, ordered};
+    GraphBuild build{ctx, hp, executor_->weights(), *cache_, in, ordered};
     Tensor* logits = model_->arch().build(build);
     Graph graph;
     for (Tensor* t : ordered) graph.expand(*t);  // cache writes before the reads that follow them
     graph.expand(*logits);
-    scheduler_->allocate(graph);
+    executor_->allocate(graph);
 
-    std::vector<int32_t> positions(T);
-    for (uint32_t i = 0; i < T; ++i) positions[i] = static_cast<int32_t>(in.kv_head + i);
-    // Causal mask: token i (at position kv_head + i) sees cells 0 .. kv_head + i.
-    std::vector<float> mask(static_cast<size_t>(in.n_kv) * T);
-    for (uint32_t i = 0; i < T; ++i) {
-        for (uint32_t j = 0; j < in.n_kv; ++j) mask[static_cast<size_t>(i) * in.n_kv + j] = j <= in.kv_head + i ? 0.0f : -INFINITY;
-    }
+    const std::vector<int32_t> positions = cache_->next_positions(T);
+    const std::vector<float> mask = cache_->causal_mask(T);
     tensor_set(*in.tokens, tokens.data(), 0, T * sizeof(int32_t));
     tensor_set(*in.positions, positions.data(), 0, T * sizeof(int32_t));
     tensor_set(*in.mask, mask.data(), 0, mask.size() * sizeof(float));
@@ -217,9 +153,8 @@ void Session::decode_step(std::span<const int32_t> tokens, bool all_logits, bool
         tensor_set(*in.out_ids, &last, 0, sizeof last);
     }
 
-    scheduler_->compute(graph);
-    history_.insert(history_.end(), tokens.begin(), tokens.end());
-    cache_->set_used(static_cast<uint32_t>(history_.size()));
+    executor_->compute(graph);
+    cache_->append(tokens);
 
     if (want_rows) {
         const size_t n_vocab = hp.n_vocab;
@@ -276,7 +211,7 @@ GenerateResult Session::generate(std::string_view prompt, const GenerateParams& 
         }
         const bool more = params.n_predict < 0 || n + 1 < params.n_predict;
         if (!more) break;
-        if (history_.size() >= n_ctx() && !params_.ctx_shift && params.n_predict < 0) break;  // unlimited: stop at the end
+        if (cache_->n_free() == 0 && !params_.ctx_shift && params.n_predict < 0) break;  // unlimited: stop at the end
         decode(std::span<const int32_t>(&token, 1));
     }
     emit(stream.flush());

@@ -36,7 +36,7 @@ struct Lower {
 }  // namespace
 
 void Vocab::tokenize_bpe(std::string_view fragment, std::vector<int32_t>& out) const {
-    const std::vector<uint32_t> cpts = unicode::decode_utf8(fragment);
+    const std::vector<uint32_t> cpts = decode_utf8(fragment);
     std::vector<uint32_t> lengths;
     pre_split(pre_.type, cpts, lengths);
 
@@ -84,7 +84,7 @@ void Vocab::tokenize_bpe(std::string_view fragment, std::vector<int32_t>& out) c
                 continue;
             }
             utf8.clear();
-            unicode::append_utf8(utf8, cpts[i]);
+            append_utf8(utf8, cpts[i]);
             for (const char c : utf8) add_byte(static_cast<uint8_t>(c));
         }
         pos += len;

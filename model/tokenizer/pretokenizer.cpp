@@ -362,7 +362,7 @@ void pre_split(PreType type, std::span<const uint32_t> cpts, std::vector<uint32_
 }
 
 std::vector<std::string> pre_tokenize(PreType type, std::string_view text) {
-    const std::vector<uint32_t> cpts = unicode::decode_utf8(text);
+    const std::vector<uint32_t> cpts = decode_utf8(text);
     std::vector<uint32_t> lengths;
     pre_split(type, cpts, lengths);
     std::vector<std::string> out;
@@ -370,7 +370,7 @@ std::vector<std::string> pre_tokenize(PreType type, std::string_view text) {
     size_t pos = 0;
     for (const uint32_t len : lengths) {
         std::string& word = out.emplace_back();
-        for (size_t i = pos; i < pos + len; ++i) unicode::append_utf8(word, cpts[i]);
+        for (size_t i = pos; i < pos + len; ++i) append_utf8(word, cpts[i]);
         pos += len;
     }
     return out;

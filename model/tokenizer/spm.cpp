@@ -61,7 +61,7 @@ void Vocab::tokenize_spm(std::string_view fragment, bool prefix_space, std::vect
     symbols.reserve(text.size());
     for (size_t offset = 0; offset < text.size();) {
         const auto lead = static_cast<uint8_t>(text[offset]);
-        const size_t n = std::min(unicode::utf8_len(lead), text.size() - offset);
+        const size_t n = std::min(utf8_len(lead), text.size() - offset);
         const auto index = static_cast<int32_t>(symbols.size());
         const int32_t id = n == 1 ? single_byte_ids_[lead] : find_token(view.substr(offset, n));
         symbols.push_back({index - 1, index + 1, static_cast<uint32_t>(offset), static_cast<uint32_t>(n), id});

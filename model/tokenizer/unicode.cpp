@@ -75,84 +75,8 @@ uint8_t flags(uint32_t cp) {
 
 const char* table_version() { return detail::kUnicodeVersion; }
 
-uint32_t decode_utf8(std::string_view text, size_t& offset) {
-    const size_t n = text.size();
-    const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
-    const auto cont = [&](size_t i) { return i < n && (byte(i) & 0xC0) == 0x80; };
-    const uint8_t lead = byte(offset);
-    if (lead < 0x80) {
-        offset += 1;
-        return lead;
-    }
-    if ((lead & 0xE0) == 0xC0 && cont(offset + 1)) {
-        const uint32_t cp = (uint32_t(lead & 0x1F) << 6) | (byte(offset + 1) & 0x3F);
-        offset += 2;
-        return cp;
-    }
-    if ((lead & 0xF0) == 0xE0 && cont(offset + 1) && cont(offset + 2)) {
-        const uint32_t cp = (uint32_t(lead & 0x0F) << 12) | (uint32_t(byte(offset + 1) & 0x3F) << 6) |
-                            (byte(offset + 2) & 0x3F);
-        offset += 3;
-        return cp;
-    }
-    if ((lead & 0xF8) == 0xF0 && cont(offset + 1) && cont(offset + 2) && cont(offset + 3)) {
-        const uint32_t cp = (uint32_t(lead & 0x07) << 18) | (uint32_t(byte(offset + 1) & 0x3F) << 12) |
-                            (uint32_t(byte(offset + 2) & 0x3F) << 6) | (byte(offset + 3) & 0x3F);
-        // Past U+10FFFF there is no code point (and no way to encode it back): invalid.
-        if (cp < kCodepointCount) {
-            offset += 4;
-            return cp;
-        }
-    }
-    offset += 1;
-    return kReplacement;
-}
 
-void decode_utf8(std::string_view text, std::vector<uint32_t>& out) {
-    out.reserve(out.size() + text.size());
-    size_t offset = 0;
-    while (offset < text.size()) {
-        const uint8_t c = static_cast<uint8_t>(text[offset]);
-        if (c < 0x80) {
-            out.push_back(c);
-            ++offset;
-        } else {
-            out.push_back(decode_utf8(text, offset));
-        }
-    }
-}
 
-std::vector<uint32_t> decode_utf8(std::string_view text) {
-    std::vector<uint32_t> out;
-    decode_utf8(text, out);
-    return out;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < kCodepointCount) {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        append_utf8(out, kReplacement);
-    }
-}
-
-std::string encode_utf8(uint32_t cp) {
-    std::string s;
-    append_utf8(s, cp);
-    return s;
-}
 
 uint32_t byte_to_cp(uint8_t byte) { return byte_map().cp[byte]; }
 

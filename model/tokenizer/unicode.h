@@ -1,11 +1,8 @@
-// Unicode helpers for the tokenizers: UTF-8 decoding and encoding, code point classes, and the
-// GPT-2 byte <-> code point map used by byte-level BPE.
-//
-// Decoding follows the reference tokenizer exactly (docs/FORMATS.md §5.3): a sequence is accepted
-// when its lead byte announces n bytes and n-1 continuation bytes follow; overlong forms and
-// surrogates are not rejected. Anything else (a stray continuation byte, a truncated sequence,
-// a byte 0xF8..0xFF, a value past U+10FFFF) decodes to U+FFFD and consumes exactly one byte.
+// Unicode helpers for the tokenizers: code point classes and the GPT-2 byte <-> code point map
+// used by byte-level BPE. UTF-8 itself is core/utf8.h.
 #pragma once
+
+#include "core/utf8.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +12,7 @@
 
 namespace ember::unicode {
 
-inline constexpr uint32_t kReplacement = 0xFFFD;
+inline constexpr uint32_t kReplacement = kUtf8Replacement;
 
 // Code point flags: one bit for the general-category class, plus White_Space.
 // Unassigned code points (Cn), and values past U+10FFFF, have no flags.
@@ -36,24 +33,6 @@ inline bool is_whitespace(uint32_t cp) { return flags(cp) & kWhitespace; }
 
 // The Unicode version the category table was generated from ("14.0.0").
 const char* table_version();
-
-// Length of the UTF-8 sequence announced by `lead`, from its high nibble alone: 1 for ASCII
-// and for continuation bytes, 2 for 0xC_/0xD_, 3 for 0xE_, 4 for 0xF_ (no validation).
-inline size_t utf8_len(uint8_t lead) {
-    static constexpr uint8_t kLen[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-    return kLen[lead >> 4];
-}
-
-// Decodes one code point at `offset` and advances it (by 1 and returns U+FFFD when invalid).
-// Requires offset < text.size().
-uint32_t decode_utf8(std::string_view text, size_t& offset);
-// Decodes the whole text.
-std::vector<uint32_t> decode_utf8(std::string_view text);
-void decode_utf8(std::string_view text, std::vector<uint32_t>& out);  // appends
-
-// Appends the UTF-8 encoding of `cp` (1 to 4 bytes; U+FFFD for values past U+10FFFF).
-void append_utf8(std::string& out, uint32_t cp);
-std::string encode_utf8(uint32_t cp);
 
 // The GPT-2 byte-level map: bytes 0x21-0x7E, 0xA1-0xAC and 0xAE-0xFF map to the same code
 // point; the other 68 bytes, in increasing order, to U+0100, U+0101, ... (space -> U+0120).

@@ -3,7 +3,7 @@
 #include "model/tokenizer/vocab.h"
 
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/tokenizer/unicode.h"
 
 #include <algorithm>
@@ -487,14 +487,14 @@ std::string Vocab::make_piece(int32_t id) const {
         std::string out;
         size_t offset = 0;
         while (offset < text.size()) {
-            const uint32_t cp = unicode::decode_utf8(text, offset);
+            const uint32_t cp = decode_utf8(text, offset);
             const int byte = unicode::cp_to_byte(cp);
             if (byte >= 0) {
                 out.push_back(static_cast<char>(byte));
                 continue;
             }
             out += "[UNK_BYTE_0x";
-            for (const char c : unicode::encode_utf8(cp)) out += fmt::format("{:02x}", static_cast<uint8_t>(c));
+            for (const char c : encode_utf8(cp)) out += fmt::format("{:02x}", static_cast<uint8_t>(c));
             out += text;
             out += "]";
         }
@@ -538,7 +538,7 @@ void Vocab::build_pair_maps() {
         // Characters as the tokenizer cuts them (by lead byte): is "▁" ever after another one?
         bool prev_space = true;
         for (size_t i = 0; i < text.size();) {
-            const size_t n = std::min(unicode::utf8_len(static_cast<uint8_t>(text[i])), text.size() - i);
+            const size_t n = std::min(utf8_len(static_cast<uint8_t>(text[i])), text.size() - i);
             const bool space = text.substr(i, n) == kSpace;
             if (space && !prev_space) spm_split_at_spaces_ = false;
             prev_space = space;

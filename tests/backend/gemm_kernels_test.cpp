@@ -12,7 +12,7 @@
 #include "core/context.h"
 #include "core/graph.h"
 #include "core/ops.h"
-#include "core/type.h"
+#include "ember/type.h"
 #include "quant/f16.h"
 #include "quant/q8_k.h"
 

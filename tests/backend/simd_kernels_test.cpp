@@ -5,7 +5,7 @@
 #include "backend/simd_levels.h"
 #include "backends/cpu/cpu_features.h"
 #include "backends/cpu/kernel_levels.h"
-#include "core/type.h"
+#include "ember/type.h"
 #include "quant/f16.h"
 #include "quant/q4_1.h"
 #include "quant/q4_k.h"

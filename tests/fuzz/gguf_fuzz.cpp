@@ -6,7 +6,7 @@
 // missing padding written as zeros (bytes past the data section are not part of the file).
 // Anything else (another exception type, a sanitizer report, a mismatch) is a finding.
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/gguf/info.h"
 
 #include <algorithm>

@@ -4,8 +4,9 @@
 // are small random F32 GGUFs made by the test, so the only approximation on ember's side is
 // float arithmetic (F32 KV cache).
 #include "core/error.h"
-#include "model/gguf/gguf.h"
-#include "model/runtime/session.h"
+#include "ember/gguf.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 
 #include <gtest/gtest.h>
 

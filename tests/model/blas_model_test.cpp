@@ -5,7 +5,8 @@
 
 #include "backends/blas/blas_backend.h"
 #include "bench/bench.h"
-#include "model/runtime/session.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

@@ -2,10 +2,11 @@
 // a non-finite RMS epsilon, NaN weights, metadata the runtime rejects. Each is a clear error, and
 // the same error wherever the model is used (generate, perplexity, quantize).
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/eval/perplexity.h"
 #include "model/quantize/quantize.h"
-#include "model/runtime/session.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

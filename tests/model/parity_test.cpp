@@ -3,7 +3,8 @@
 //   - per position, cosine similarity of the logit rows >= 0.995;
 //   - argmax equal wherever the reference's top-2 gap > 0.25, and at >= 80% of positions;
 //   - stories260K (a trained model) continues greedily exactly as the reference.
-#include "model/runtime/session.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 #include "support/test_support.h"
 #include "support/vulkan_support.h"
 #ifdef EMBER_WITH_BLAS

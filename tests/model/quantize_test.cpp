@@ -2,10 +2,10 @@
 #include "model/quantize/quantize.h"
 
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/runtime/model.h"
 #include "model/quantize/quant_mix.h"
-#include "model/runtime/session.h"
+#include "ember/session.h"
 #include "quant/quant.h"
 #include "support/test_support.h"
 

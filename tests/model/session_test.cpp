@@ -1,9 +1,10 @@
 // The Session API on the bundled model: bad input, determinism, the context limit,
 // options that must not change results, and perplexity against the reference.
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/eval/perplexity.h"
-#include "model/runtime/session.h"
+#include "ember/session.h"
+#include "model/runtime/model.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

@@ -2,9 +2,9 @@
 #include "model/quantize/synth.h"
 
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/runtime/model.h"
-#include "model/runtime/session.h"
+#include "ember/session.h"
 #include "support/test_support.h"
 
 #include <gtest/gtest.h>

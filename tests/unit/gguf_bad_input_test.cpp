@@ -2,7 +2,7 @@
 // the file and the problem; truncated and corrupted images never crash; edge cases that are
 // valid (zero-sized tensors, unpadded vocab files, trailing bytes) are accepted.
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/gguf/info.h"
 #include "support/test_support.h"
 

@@ -1,5 +1,5 @@
 // The `ember info` report: header, metadata formatting (escaping, truncation), tensor table, totals.
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/gguf/info.h"
 #include "support/test_support.h"
 

@@ -1,7 +1,7 @@
 // GGUF reader + writer: every test file survives read -> write byte for byte, and every value
 // type survives write -> read, for versions 2 and 3 and custom alignments.
 #include "core/error.h"
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/gguf/mapped_file.h"
 #include "support/test_support.h"
 

@@ -3,8 +3,8 @@
 //      dequantization (tests/data/reference/dequant/*.f32) bit for bit;
 //  (b) re-quantizing tiny-f16.gguf reproduces, block for block, the bytes llama-quantize
 //      wrote into tiny-{Q8_0,Q4_K_M,Q5_K_M}.gguf.
-#include "core/type.h"
-#include "model/gguf/gguf.h"
+#include "ember/type.h"
+#include "ember/gguf.h"
 #include "quant/quant.h"
 #include "support/test_support.h"
 

@@ -3,7 +3,7 @@
 // against an independent element-by-element decoder written from the spec text), and
 // vec_dot against the dot of the dequantized values.
 #include "core/error.h"
-#include "core/type.h"
+#include "ember/type.h"
 #include "quant/bf16.h"
 #include "quant/f16.h"
 #include "quant/q8_k.h"

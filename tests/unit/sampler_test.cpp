@@ -1,6 +1,6 @@
 // The sampler chain (spec docs/FORMATS.md §6): greedy, determinism, the distribution it draws from, each truncation,
 // the order of temperature, the repetition penalty window, and parameter validation.
-#include "model/runtime/sampler.h"
+#include "ember/sampler.h"
 
 #include "core/error.h"
 

@@ -1,8 +1,8 @@
 // Vocab behaviour beyond the reference vectors: round trips, BOS/EOS, special tokens, pieces,
 // detokenization rules, invalid UTF-8, long inputs, and malformed metadata.
 #include "core/error.h"
-#include "model/gguf/gguf.h"
-#include "model/tokenizer/utf8.h"
+#include "ember/gguf.h"
+#include "core/utf8.h"
 #include "model/tokenizer/vocab.h"
 #include "support/test_support.h"
 

@@ -2,7 +2,7 @@
 #include "core/error.h"
 #include "model/tokenizer/pretokenizer.h"
 #include "model/tokenizer/unicode.h"
-#include "model/tokenizer/utf8.h"
+#include "core/utf8.h"
 
 #include <gtest/gtest.h>
 
@@ -40,7 +40,7 @@ TEST(TokenizerUnicode, Categories) {
 }
 
 TEST(TokenizerUnicode, DecodeReplacesInvalidBytes) {
-    using unicode::decode_utf8;
+    using ember::decode_utf8;
     EXPECT_EQ(decode_utf8("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\xA6\x99"), (std::vector<uint32_t>{'a', 0xE9, 0x20AC, 0x1F999}));
     EXPECT_EQ(decode_utf8("\xFF"), (std::vector<uint32_t>{0xFFFD}));
     EXPECT_EQ(decode_utf8("\x80" "a"), (std::vector<uint32_t>{0xFFFD, 'a'}));
@@ -49,9 +49,9 @@ TEST(TokenizerUnicode, DecodeReplacesInvalidBytes) {
     EXPECT_EQ(decode_utf8("\xF4\x90\x80\x80"), (std::vector<uint32_t>(4, 0xFFFD)));  // past U+10FFFF
     EXPECT_EQ(decode_utf8(std::string("\0", 1)), (std::vector<uint32_t>{0}));
     for (const uint32_t cp : {0x0u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xFFFFu, 0x10000u, 0x10FFFFu}) {
-        EXPECT_EQ(decode_utf8(unicode::encode_utf8(cp)), (std::vector<uint32_t>{cp}));
+        EXPECT_EQ(decode_utf8(encode_utf8(cp)), (std::vector<uint32_t>{cp}));
     }
-    EXPECT_EQ(unicode::encode_utf8(0x110000), "\xEF\xBF\xBD");
+    EXPECT_EQ(encode_utf8(0x110000), "\xEF\xBF\xBD");
 }
 
 TEST(TokenizerUnicode, Gpt2ByteMap) {

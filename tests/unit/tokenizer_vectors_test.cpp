@@ -1,6 +1,6 @@
 // The reference tokenizer test vectors (docs/FORMATS.md §5.7): every string of each .inp file must
 // tokenize (add_special = false, parse_special = false) to exactly the ids of the .out line.
-#include "model/gguf/gguf.h"
+#include "ember/gguf.h"
 #include "model/tokenizer/vocab.h"
 #include "support/test_support.h"
 

@@ -1,6 +1,6 @@
-// Session: the public entry point for running a model. One Session is one
-// sequence with its own KV cache and backends; several Sessions may share one
-// Model and run on several threads at once.
+// ember::Session: runs one sequence of a Model: tokenize, decode (prompt and generated tokens,
+// in batches), logits, generate with a sampler. It has its own KV cache and backends; several
+// Sessions may share one Model and run on several threads at once.
 //
 //   auto model = ember::Model::load("stories260K.gguf");
 //   ember::Session session(model, {.n_ctx = 256});
@@ -10,9 +10,9 @@
 //   });
 #pragma once
 
-#include "model/runtime/kv_cache.h"
-#include "model/runtime/model.h"
-#include "model/runtime/sampler.h"
+#include "ember/model.h"
+#include "ember/sampler.h"
+#include "ember/type.h"
 
 #include <atomic>
 #include <cstdint>
@@ -25,9 +25,8 @@
 
 namespace ember {
 
-class Scheduler;
-class Backend;
-class OffloadedWeights;
+class Executor;
+class KvCache;
 
 struct SessionParams {
     uint32_t n_ctx = 0;        // context length in tokens; 0: the model's, capped at 4096
@@ -71,9 +70,9 @@ public:
 
     const Model& model() const { return *model_; }
     const SessionParams& params() const { return params_; }
-    uint32_t n_ctx() const { return cache_->capacity(); }
-    uint32_t n_past() const { return static_cast<uint32_t>(history_.size()); }
-    const std::vector<int32_t>& history() const { return history_; }
+    uint32_t n_ctx() const;
+    uint32_t n_past() const;                     // tokens in the sequence
+    const std::vector<int32_t>& history() const;  // the tokens in the sequence, in order
 
     // Text <-> tokens with the model's vocabulary. add_special adds BOS/EOS as the model asks.
     std::vector<int32_t> tokenize(std::string_view text, bool add_special = true, bool parse_special = false) const;
@@ -105,13 +104,9 @@ private:
 
     std::shared_ptr<const Model> model_;
     SessionParams params_;
-    std::vector<std::unique_ptr<Backend>> backends_;  // priority order, the CPU last
-    std::unique_ptr<Scheduler> scheduler_;
-    std::unique_ptr<OffloadedWeights> offloaded_;  // device copies of offloaded layers (or nullptr)
-    const Weights* weights_ = nullptr;             // what the graph reads: the model's or offloaded_'s
-    std::unique_ptr<KvCache> cache_;
-    std::vector<int32_t> history_;  // tokens in the cache, cell i = position i
-    std::vector<float> logits_;     // n_vocab per kept row
+    std::unique_ptr<Executor> executor_;  // backends, scheduler, offloaded weights
+    std::unique_ptr<KvCache> cache_;      // the sequence: its cells and their tokens
+    std::vector<float> logits_;           // n_vocab per kept row
     size_t n_logit_rows_ = 0;
 };
 
