@@ -59,6 +59,10 @@ struct Architecture {
 // The architecture named `name`; throws ember::Error listing the supported ones.
 const Architecture& find_architecture(std::string_view name);
 
+// One per family file (model/arch/<family>.cpp), listed in model/arch/registry.cpp.
+extern const Architecture kLlamaArchitecture;  // llama.cpp: llama, mistral (dense)
+extern const Architecture kQwen2Architecture;  // qwen2.cpp
+
 // The llama-family forward pass (llama, mistral, qwen2 share it; biases are used when present).
 Tensor* build_llama_graph(GraphBuild& b);
 

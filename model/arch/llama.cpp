@@ -1,7 +1,9 @@
 // The llama-family forward pass (docs/FORMATS.md §4.3), built as a graph for one step of
-// n_tokens tokens. Shapes in ggml order; T = n_tokens, kv = cache cells attended to.
+// n_tokens tokens, and the llama architecture entry. Shapes in ggml order; T = n_tokens,
+// kv = cache cells attended to.
 #include "core/ops.h"
 #include "model/arch/architecture.h"
+#include "model/arch/tensor_spec.h"
 #include "model/runtime/kv_cache.h"
 
 #include <cmath>
@@ -78,5 +80,12 @@ Tensor* build_llama_graph(GraphBuild& b) {
     x = norm(ctx, *x, *b.w.output_norm, hp.rms_eps);
     return ops::mul_mat(ctx, *b.w.output, *x);  // [n_vocab, n_outputs]
 }
+
+namespace {
+constexpr auto kLlamaTensors = tensor_spec::llama_block_tensors(/*qkv_bias_required=*/false);
+}  // namespace
+
+// Llama, Mistral and dense Mixtral-shaped GGUFs all say "llama".
+extern const Architecture kLlamaArchitecture{"llama", RopeMode::Normal, kLlamaTensors, build_llama_graph};
 
 }  // namespace ember

@@ -1,75 +1,19 @@
-#include "model/arch/architecture.h"
-
+// The architectures ember runs, looked up by `general.architecture`. Each family is one file
+// in model/arch/ defining its Architecture; add it to the list here.
 #include "core/error.h"
+#include "model/arch/architecture.h"
 
 namespace ember {
 namespace {
-
-using Shape = std::array<int64_t, 2>;
-
-Shape embd(const HParams& hp) { return {hp.n_embd, 1}; }
-Shape embd_q(const HParams& hp) { return {hp.n_embd_q(), 1}; }
-Shape embd_kv(const HParams& hp) { return {hp.n_embd_kv(), 1}; }
-Shape vocab_matrix(const HParams& hp) { return {hp.n_embd, hp.n_vocab}; }
-Shape q_matrix(const HParams& hp) { return {hp.n_embd, hp.n_embd_q()}; }
-Shape kv_matrix(const HParams& hp) { return {hp.n_embd, hp.n_embd_kv()}; }
-Shape o_matrix(const HParams& hp) { return {hp.n_embd_q(), hp.n_embd}; }
-Shape up_matrix(const HParams& hp) { return {hp.n_embd, hp.n_ff}; }
-Shape down_matrix(const HParams& hp) { return {hp.n_ff, hp.n_embd}; }
-Shape rope_freqs(const HParams& hp) { return {hp.n_rot / 2, 1}; }
-
-constexpr bool is_vector_shape(Shape (*shape)(const HParams&)) {
-    return shape == embd || shape == embd_q || shape == embd_kv || shape == rope_freqs;
-}
-constexpr TensorSpec global(const char* name, bool required, Shape (*shape)(const HParams&), Tensor* Weights::*slot) {
-    return {name, false, required, is_vector_shape(shape), shape, nullptr, slot};
-}
-constexpr TensorSpec layer(const char* name, bool required, Shape (*shape)(const HParams&), Tensor* LayerWeights::*slot) {
-    return {name, true, required, is_vector_shape(shape), shape, slot, nullptr};
-}
-
-// The llama-family tensor list. A missing output.weight means it is tied to token_embd
-// (resolved by the loader). Qwen2 requires the q/k/v biases; llama may have them.
-constexpr std::array<TensorSpec, 17> llama_family_tensors(bool qkv_bias_required) {
-    return {{
-        global("token_embd.weight", true, vocab_matrix, &Weights::tok_embd),
-        global("output_norm.weight", true, embd, &Weights::output_norm),
-        global("output.weight", false, vocab_matrix, &Weights::output),
-        global("rope_freqs.weight", false, rope_freqs, &Weights::rope_freqs),
-        layer("blk.%d.attn_norm.weight", true, embd, &LayerWeights::attn_norm),
-        layer("blk.%d.attn_q.weight", true, q_matrix, &LayerWeights::wq),
-        layer("blk.%d.attn_k.weight", true, kv_matrix, &LayerWeights::wk),
-        layer("blk.%d.attn_v.weight", true, kv_matrix, &LayerWeights::wv),
-        layer("blk.%d.attn_output.weight", true, o_matrix, &LayerWeights::wo),
-        layer("blk.%d.attn_q.bias", qkv_bias_required, embd_q, &LayerWeights::bq),
-        layer("blk.%d.attn_k.bias", qkv_bias_required, embd_kv, &LayerWeights::bk),
-        layer("blk.%d.attn_v.bias", qkv_bias_required, embd_kv, &LayerWeights::bv),
-        layer("blk.%d.attn_output.bias", false, embd, &LayerWeights::bo),
-        layer("blk.%d.ffn_norm.weight", true, embd, &LayerWeights::ffn_norm),
-        layer("blk.%d.ffn_gate.weight", true, up_matrix, &LayerWeights::ffn_gate),
-        layer("blk.%d.ffn_up.weight", true, up_matrix, &LayerWeights::ffn_up),
-        layer("blk.%d.ffn_down.weight", true, down_matrix, &LayerWeights::ffn_down),
-    }};
-}
-
-constexpr auto kLlamaTensors = llama_family_tensors(false);
-constexpr auto kQwen2Tensors = llama_family_tensors(true);
-
-// Llama, Mistral and Mixtral-shaped dense GGUFs all say "llama"; Qwen2 differs in
-// required q/k/v biases and NeoX RoPE pairing.
-constexpr Architecture kArchitectures[] = {
-    {"llama", RopeMode::Normal, kLlamaTensors, build_llama_graph},
-    {"qwen2", RopeMode::Neox, kQwen2Tensors, build_llama_graph},
-};
-
+const Architecture* const kArchitectures[] = {&kLlamaArchitecture, &kQwen2Architecture};
 }  // namespace
 
 const Architecture& find_architecture(std::string_view name) {
-    for (const Architecture& a : kArchitectures) {
-        if (a.name == name) return a;
+    for (const Architecture* a : kArchitectures) {
+        if (a->name == name) return *a;
     }
     std::string known;
-    for (const Architecture& a : kArchitectures) known += (known.empty() ? "" : ", ") + std::string(a.name);
+    for (const Architecture* a : kArchitectures) known += (known.empty() ? "" : ", ") + std::string(a->name);
     fail("unsupported architecture '{}' (supported: {})", name, known);
 }
 
