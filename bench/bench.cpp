@@ -458,7 +458,8 @@ std::string first_existing_path(std::span<const std::string> candidates, std::st
 }
 
 std::string cached_synthetic_model(const std::string& shape, const std::string& type, const std::string& vocab_path,
-                                   const std::function<void(std::string_view line)>& progress) {
+                                   const std::function<void(std::string_view line)>& log,
+                                   const SynthProgressFn& write_progress) {
     const SynthShape& s = synth_shape(shape);
     const SynthFileType& ft = synth_file_type(type);
     const char* tmpdir = std::getenv("TMPDIR");
@@ -468,28 +469,19 @@ std::string cached_synthetic_model(const std::string& shape, const std::string& 
         try {
             const auto model = Model::load(path);
             if (model->file().get_string_opt("general.name") == "synthetic " + s.name) {
-                if (progress) progress(fmt::format("bench: using the cached synthetic model {}", path));
+                if (log) log(fmt::format("bench: using the cached synthetic model {}", path));
                 return path;
             }
         } catch (const Error& e) {
-            if (progress) progress(fmt::format("bench: rebuilding the cached synthetic model: {}", e.what()));
+            if (log) log(fmt::format("bench: rebuilding the cached synthetic model: {}", e.what()));
         }
     }
-    if (progress) progress(fmt::format("bench: writing synthetic model {} ({} {})", path, s.name, ft.name));
+    if (log) log(fmt::format("bench: writing synthetic model {} ({} {})", path, s.name, ft.name));
     SynthParams p;
     p.shape = s.name;
     p.type = ft.name;
     p.vocab_path = vocab_path;
-    int last_decile = -1;
-    const auto t0 = std::chrono::steady_clock::now();
-    p.progress = [&](size_t, size_t, uint64_t done, uint64_t total, std::string_view) {
-        const int decile = total ? static_cast<int>(10 * done / total) : 10;
-        if (decile != last_decile && progress) {
-            last_decile = decile;
-            progress(fmt::format("bench: synth {}% ({:.1f} s)", 10 * decile,
-                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
-        }
-    };
+    p.progress = write_progress;
     write_synthetic_model(path, p);
     return path;
 }

@@ -12,6 +12,8 @@
 // timed repetitions, each after clearing the KV cache. ts = 1e9·(n_prompt + n_gen) / t_ns.
 #pragma once
 
+#include "model/quantize/synth.h"
+
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -140,9 +142,11 @@ std::string format_results(std::string_view format, std::span<const BenchResult>
 
 // A synthetic model (model/quantize/synth.h) of `shape` and `type`, cached as
 // ${TMPDIR:-/tmp}/ember-synth-SHAPE-TYPE-vN.gguf: reused when it is present and loads,
-// else written there (with progress lines). Returns the path.
+// else written there. `log` gets a line saying which; `write_progress` sees the writing's
+// progress (tools/progress.h shows it). Returns the path.
 std::string cached_synthetic_model(const std::string& shape, const std::string& type, const std::string& vocab_path,
-                                   const std::function<void(std::string_view line)>& progress = {});
+                                   const std::function<void(std::string_view line)>& log = {},
+                                   const SynthProgressFn& write_progress = {});
 
 // The first of `candidates` that exists; throws ember::Error naming all of them (for `what`).
 std::string first_existing_path(std::span<const std::string> candidates, std::string_view what);

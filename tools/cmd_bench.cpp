@@ -6,12 +6,14 @@
 #include "core/error.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
+#include "tools/progress.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <thread>
 
 namespace {
@@ -117,7 +119,15 @@ int run(BenchOptions& o) {
         const std::vector<std::string> types =
             o.synth_types.empty() ? std::vector<std::string>{"Q4_K_M"} : split_commas(o.synth_types);
         for (const std::string& type : types) {
-            params.models.push_back(ember::bench::cached_synthetic_model(o.synth_shape, type, vocab, progress));
+            std::optional<ember::cli::Progress> writing;  // shown only when the model is written
+            params.models.push_back(ember::bench::cached_synthetic_model(
+                o.synth_shape, type, vocab, progress,
+                [&](size_t done, size_t total, uint64_t bytes_done, uint64_t bytes_total, std::string_view name) {
+                    if (!writing) writing.emplace("bench: synth");
+                    writing->update(bytes_total ? static_cast<double>(bytes_done) / static_cast<double>(bytes_total) : 1.0,
+                                    fmt::format("{}/{} {}", done, total, name));
+                }));
+            if (writing) writing->finish();
         }
     } else if (!o.synth_types.empty()) {
         ember::fail("--type needs --synth SHAPE");

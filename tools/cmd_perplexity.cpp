@@ -6,6 +6,7 @@
 #include "model/eval/perplexity.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
+#include "tools/progress.h"
 #include "tools/session_options.h"
 
 #include <fmt/format.h>
@@ -22,10 +23,26 @@ struct PerplexityOptions {
     std::string kld_base_in;   // --kl-divergence: compare against this base
 };
 
-void print_chunk(size_t chunk, double ppl) { fmt::print(stderr, "[{}]{:.4f} ", chunk + 1, ppl); }
+// The running perplexity after each chunk, through the progress reporter; the last line
+// (at the end of the run) gives the final running value.
+class ChunkProgress {
+public:
+    explicit ChunkProgress(const char* label) : progress_(label) {}
+    ember::ChunkDoneFn callback() {
+        return [this](size_t chunk, size_t n_chunks, double ppl) {
+            last_ = fmt::format("chunk {}/{} PPL {:.4f}", chunk + 1, n_chunks, ppl);
+            if (chunk + 1 < n_chunks) progress_.update(static_cast<double>(chunk + 1) / static_cast<double>(n_chunks), last_);
+        };
+    }
+    void finish() { progress_.finish(last_); }
+
+private:
+    ember::cli::Progress progress_;
+    std::string last_;
+};
 
 void print_ppl(const ember::PerplexityResult& r, uint32_t n_ctx) {
-    fmt::print(stderr, "\n{} chunks of {} tokens, {} tokens scored\n", r.n_chunks, n_ctx, r.n_scored);
+    fmt::print(stderr, "{} chunks of {} tokens, {} tokens scored\n", r.n_chunks, n_ctx, r.n_scored);
     ember::cli::write_stdout(fmt::format("PPL = {:.4f} +/- {:.5f}\n", r.ppl, r.ppl_stderr));
 }
 
@@ -47,8 +64,10 @@ int run_kl_divergence(PerplexityOptions o) {
                         o.file, o.kld_base_in, tokens.size(), base.tokens.size());
         }
     }
-    const ember::KlDivergenceResult r = ember::kl_divergence(session, base, print_chunk);
-    fmt::print(stderr, "\n{} chunks of {} tokens, {} positions compared with {}\n", base.n_chunks, base.n_ctx, r.n,
+    ChunkProgress progress("kl-divergence");
+    const ember::KlDivergenceResult r = ember::kl_divergence(session, base, progress.callback());
+    progress.finish();
+    fmt::print(stderr, "{} chunks of {} tokens, {} positions compared with {}\n", base.n_chunks, base.n_ctx, r.n,
                o.kld_base_in);
     ember::cli::write_stdout(ember::format_kl_divergence(r) + fmt::format("PPL = {:.4f} +/- {:.5f}\n", r.ppl, r.ppl_unc));
     return 0;
@@ -68,15 +87,19 @@ int run(PerplexityOptions o) {
     const uint32_t n_ctx = o.session.ctx;
     auto model = ember::Model::load(o.session.model_path());
     ember::Session session(model, o.session.params());
+    ChunkProgress progress("perplexity");
     if (!base_out) {
-        print_ppl(ember::perplexity(session, text, n_ctx, print_chunk), n_ctx);
+        const ember::PerplexityResult r = ember::perplexity(session, text, n_ctx, progress.callback());
+        progress.finish();
+        print_ppl(r, n_ctx);
         return 0;
     }
     if (n_ctx > session.n_ctx()) ember::fail("perplexity context {} exceeds the session's {}", n_ctx, session.n_ctx());
     const std::vector<int32_t> tokens = ember::perplexity_tokens(session, text, n_ctx);
-    const ember::KlDivergenceBase base = ember::collect_kl_divergence_base(session, tokens, n_ctx, print_chunk);
+    const ember::KlDivergenceBase base = ember::collect_kl_divergence_base(session, tokens, n_ctx, progress.callback());
+    progress.finish();
     ember::write_kl_divergence_base(*base_out, base);
-    fmt::print(stderr, "\nwrote the base log-probabilities to {} ({} positions x {} tokens)", o.kld_base_out,
+    fmt::print(stderr, "wrote the base log-probabilities to {} ({} positions x {} tokens)\n", o.kld_base_out,
                base.n_chunks * base.n_scored_per_chunk(), base.n_vocab);
     print_ppl(ember::base_perplexity(base), n_ctx);
     return 0;

@@ -1,14 +1,14 @@
 // `ember quantize IN.gguf OUT.gguf TYPE`: writes a quantized copy of an F32/F16/BF16 model
-// (model/quantize/quantize.h), with a progress bar on stderr and a size/time summary.
+// (model/quantize/quantize.h), with progress on stderr (tools/progress.h) and a size/time summary.
 #include "core/error.h"
 #include "model/quantize/quant_mix.h"
 #include "model/quantize/quantize.h"
 #include "tools/commands.h"
+#include "tools/progress.h"
 #include "tools/session_options.h"
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -30,27 +30,20 @@ int run(const QuantizeOptions& o) {
     p.type = o.type;
     p.n_threads = o.threads;
     p.allow_requantize = o.allow_requantize;
-    const auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-    bool progress_shown = false;
+    ember::cli::Progress progress("quantize");
     p.progress = [&](size_t done, size_t total, uint64_t bytes_done, uint64_t bytes_total, std::string_view name) {
-        constexpr int kWidth = 30;
         const double frac = bytes_total ? static_cast<double>(bytes_done) / static_cast<double>(bytes_total) : 1.0;
-        const int filled = static_cast<int>(frac * kWidth + 0.5);
-        fmt::print(stderr, "\r[{:#<{}}{: <{}}] {:5.1f}% {:4}/{:<4} {:6.1f} s  {:<28.28}", "", filled, "",
-                   kWidth - filled, 100.0 * frac, done, total, elapsed(), name);
-        std::fflush(stderr);
-        progress_shown = true;
+        progress.update(frac, fmt::format("{}/{} {}", done, total, name));
     };
     ember::QuantizeSummary s;
     try {
         s = ember::quantize_model(o.in, o.out, p);
     } catch (...) {
-        if (progress_shown) fmt::print(stderr, "\n");  // the error goes on a line of its own
+        progress.abandon();  // the error goes on a line of its own
         throw;
     }
-    const double seconds = elapsed();
-    fmt::print(stderr, "\n");
+    const double seconds = progress.elapsed_s();
+    progress.finish(fmt::format("{} tensors", s.tensors.size()));
 
     size_t n_converted = 0;
     for (const ember::QuantizedTensor& t : s.tensors) {

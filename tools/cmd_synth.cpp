@@ -3,12 +3,12 @@
 #include "core/error.h"
 #include "model/quantize/synth.h"
 #include "tools/commands.h"
+#include "tools/progress.h"
 #include "tools/session_options.h"
 
 #include <fmt/format.h>
 
 #include <charconv>
-#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -37,18 +37,22 @@ int run(const SynthOptions& o) {
     p.vocab_path = vocab;
     p.n_threads = o.threads;
     p.exact = o.exact;
-    const auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    ember::cli::Progress progress("synth");
     p.progress = [&](size_t done, size_t total, uint64_t bytes_done, uint64_t bytes_total, std::string_view name) {
-        fmt::print(stderr, "\r[{:4}/{:4}] {:5.1f}% {:6.1f} s  {:<32}", done, total,
-                   bytes_total ? 100.0 * static_cast<double>(bytes_done) / static_cast<double>(bytes_total) : 100.0,
-                   elapsed(), name);
-        std::fflush(stderr);
+        const double frac = bytes_total ? static_cast<double>(bytes_done) / static_cast<double>(bytes_total) : 1.0;
+        progress.update(frac, fmt::format("{}/{} {}", done, total, name));
     };
-    const ember::SynthSummary s = ember::write_synthetic_model(o.out, p);
-    fmt::print(stderr, "\nwrote {}: {} {}, {} tensors, {} parameters, {:.2f} MiB, {:.1f} s\n", o.out, o.shape,
+    ember::SynthSummary s;
+    try {
+        s = ember::write_synthetic_model(o.out, p);
+    } catch (...) {
+        progress.abandon();
+        throw;
+    }
+    progress.finish(fmt::format("{} tensors", s.n_tensors));
+    fmt::print(stderr, "wrote {}: {} {}, {} tensors, {} parameters, {:.2f} MiB, {:.1f} s\n", o.out, o.shape,
                ember::synth_file_type(o.type).name, s.n_tensors, s.n_params,
-               static_cast<double>(s.file_bytes) / (1024.0 * 1024.0), elapsed());
+               static_cast<double>(s.file_bytes) / (1024.0 * 1024.0), progress.elapsed_s());
     return 0;
 }
 

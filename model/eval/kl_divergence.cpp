@@ -251,7 +251,7 @@ KlDivergenceBase read_kl_divergence_base(const std::string& path) {
 // ---- runs ----------------------------------------------------------------------------------
 
 KlDivergenceBase collect_kl_divergence_base(Session& session, std::span<const int32_t> tokens, uint32_t n_ctx,
-                                            const std::function<void(size_t, double)>& on_chunk) {
+                                            const ChunkDoneFn& on_chunk) {
     KlDivergenceBase base;
     base.n_vocab = static_cast<uint32_t>(session.model().vocab().n_tokens());
     base.n_ctx = n_ctx;
@@ -270,7 +270,7 @@ KlDivergenceBase collect_kl_divergence_base(Session& session, std::span<const in
             ++row;
         },
         [&](size_t c) {
-            if (on_chunk) on_chunk(c, std::exp(nll / static_cast<double>(row)));
+            if (on_chunk) on_chunk(c, base.n_chunks, std::exp(nll / static_cast<double>(row)));
         });
     return base;
 }
@@ -298,7 +298,7 @@ PerplexityResult base_perplexity(const KlDivergenceBase& base) {
 }
 
 KlDivergenceResult kl_divergence(Session& session, const KlDivergenceBase& base,
-                                 const std::function<void(size_t, double)>& on_chunk) {
+                                 const ChunkDoneFn& on_chunk) {
     const auto n_vocab = static_cast<uint32_t>(session.model().vocab().n_tokens());
     if (n_vocab != base.n_vocab) {
         fail("the model's vocabulary has {} tokens, the base run's {}: the models do not share a vocabulary", n_vocab,
@@ -317,7 +317,7 @@ KlDivergenceResult kl_divergence(Session& session, const KlDivergenceBase& base,
             ++row;
         },
         [&](size_t c) {
-            if (on_chunk) on_chunk(c, std::exp(nll / static_cast<double>(row)));
+            if (on_chunk) on_chunk(c, base.n_chunks, std::exp(nll / static_cast<double>(row)));
         });
     return stats.result();
 }

@@ -117,7 +117,7 @@ KlDivergenceBase read_kl_divergence_base(const std::string& path);
 // Evaluates `tokens` (whole chunks of n_ctx, from perplexity_tokens) as perplexity does and
 // returns the base data to write; on_chunk (optional) sees the running perplexity.
 KlDivergenceBase collect_kl_divergence_base(Session& session, std::span<const int32_t> tokens, uint32_t n_ctx,
-                                            const std::function<void(size_t chunk, double running_ppl)>& on_chunk = {});
+                                            const ChunkDoneFn& on_chunk = {});
 
 // The perplexity of the base run itself (its scored log-probabilities), as perplexity() reports it.
 PerplexityResult base_perplexity(const KlDivergenceBase& base);
@@ -125,7 +125,7 @@ PerplexityResult base_perplexity(const KlDivergenceBase& base);
 // Evaluates the base's tokens with `session` and compares each scored position with the base.
 // Throws when the model's vocabulary size differs from the base's.
 KlDivergenceResult kl_divergence(Session& session, const KlDivergenceBase& base,
-                                 const std::function<void(size_t chunk, double running_ppl)>& on_chunk = {});
+                                 const ChunkDoneFn& on_chunk = {});
 
 // The reference's report ("====== KL divergence statistics ======" ...), for the CLI.
 std::string format_kl_divergence(const KlDivergenceResult& r);

@@ -66,7 +66,7 @@ void evaluate_chunks(Session& session, std::span<const int32_t> tokens, uint32_t
 }
 
 PerplexityResult perplexity(Session& session, std::string_view text, uint32_t n_ctx,
-                            const std::function<void(size_t, double)>& on_chunk) {
+                            const ChunkDoneFn& on_chunk) {
     if (n_ctx > session.n_ctx()) fail("perplexity context {} exceeds the session's {}", n_ctx, session.n_ctx());
     const std::vector<int32_t> tokens = perplexity_tokens(session, text, n_ctx);
     PerplexityResult r;
@@ -82,7 +82,7 @@ PerplexityResult perplexity(Session& session, std::string_view text, uint32_t n_
         },
         [&](size_t c) {
             r.running.push_back(std::exp(nll / static_cast<double>(r.n_scored)));
-            if (on_chunk) on_chunk(c, r.running.back());
+            if (on_chunk) on_chunk(c, r.n_chunks, r.running.back());
         });
     const auto n = static_cast<double>(r.n_scored);
     const double mean = nll / n;

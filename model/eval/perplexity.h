@@ -36,10 +36,12 @@ using ScoredTokenFn = std::function<void(size_t chunk, size_t i, std::span<const
 void evaluate_chunks(Session& session, std::span<const int32_t> tokens, uint32_t n_ctx, const ScoredTokenFn& visit,
                      const std::function<void(size_t chunk)>& chunk_done = {});
 
+// Called after each chunk of a perplexity run: chunks done so far are chunk + 1 of n_chunks.
+using ChunkDoneFn = std::function<void(size_t chunk, size_t n_chunks, double running_ppl)>;
+
 // `session` must have a context of at least n_ctx tokens. on_chunk (optional) sees the
 // running perplexity after each chunk.
-PerplexityResult perplexity(Session& session, std::string_view text, uint32_t n_ctx,
-                            const std::function<void(size_t chunk, double running_ppl)>& on_chunk = {});
+PerplexityResult perplexity(Session& session, std::string_view text, uint32_t n_ctx, const ChunkDoneFn& on_chunk = {});
 
 // -log softmax(logits)[target], in double.
 double negative_log_likelihood(std::span<const float> logits, int32_t target);

@@ -60,6 +60,10 @@ Type synth_tensor_type(const SynthFileType& ftype, std::string_view name, uint32
 // use_more_bits(i, n) from §2.3: i < n/8, or i >= 7n/8, or (i - n/8) % 3 == 2.
 inline bool synth_use_more_bits(uint32_t i, uint32_t n) { return quant_use_more_bits(i, n); }
 
+// Called after each tensor is written: tensors done / total, bytes done / total, the name.
+using SynthProgressFn =
+    std::function<void(size_t done, size_t total, uint64_t bytes_done, uint64_t bytes_total, std::string_view name)>;
+
 struct SynthParams {
     std::string shape = "test-tiny";
     std::string type = "Q4_K_M";
@@ -70,9 +74,8 @@ struct SynthParams {
     // reference-quantized random weights (seconds for a 1.1B model); true: every row is
     // generated and quantized with the reference quantizer (minutes for a 1.1B model).
     bool exact = false;
-    // Called after each tensor is written: tensors done / total, bytes done / total, the name.
-    std::function<void(size_t done, size_t total, uint64_t bytes_done, uint64_t bytes_total, std::string_view name)>
-        progress;
+    // Called after each tensor is written.
+    SynthProgressFn progress;
 };
 
 struct SynthSummary {

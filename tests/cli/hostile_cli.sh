@@ -185,6 +185,26 @@ prompt_file_missing)
   run_ember generate -m "$stories" -f /nonexistent/prompt.txt -n 2
   expect_rc 1; expect_err "/nonexistent/prompt.txt: cannot open" ;;
 
+progress_log_is_plain_lines)
+  # stderr to a file: plain progress lines (one every 5 s, then a final one), never '\r' frames.
+  run_ember synth --shape test-tiny --type Q8_0 out.gguf
+  expect_rc 0; expect_err "synth: 100.0%"
+  ! grep -q $'\r' err.txt || die "synth wrote '\\r' into a log: $(cat -A err.txt | head -c 300)"
+  [ "$(wc -l < err.txt)" -le 4 ] || die "synth wrote $(wc -l < err.txt) lines for a second of work"
+  run_ember quantize "$tiny_f16" q8.gguf Q8_0
+  expect_rc 0; expect_err "quantize: 100.0%"
+  ! grep -q $'\r' err.txt || die "quantize wrote '\\r' into a log"
+  run_ember perplexity -m "$stories" -f "$garden" -c 128
+  expect_rc 0; expect_err "perplexity: 100.0%"
+  ! grep -q $'\r' err.txt || die "perplexity wrote '\\r' into a log" ;;
+progress_terminal_draws_a_bar)
+  # On a terminal (script(1) gives ember a pseudo-terminal): a bar redrawn with '\r', line ended.
+  timeout 60 script -qec "$ember synth --shape test-tiny --type Q8_0 out.gguf" /dev/null > tty.txt 2>&1
+  rc=$?; err=$(cat -A tty.txt | head -c 400)
+  expect_rc 0
+  grep -q $'\rsynth \[' tty.txt || die "no bar drawn on a terminal: $err"
+  grep -q "wrote out.gguf" tty.txt || die "no summary: $err" ;;
+
 *) die "unknown case" ;;
 esac
 exit 0
