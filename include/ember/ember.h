@@ -8,10 +8,11 @@
 //                    [](std::string_view piece) { std::fputs(std::string(piece).c_str(), stdout); return true; });
 //
 // Every error is an ember::Error (error.h). gguf.h reads and writes GGUF files; backends.h lists
-// the compute backends and devices a Session can run on.
+// the compute backends and devices a Session can run on; engine.h runs many sequences at once.
 #pragma once
 
 #include "ember/backends.h"
+#include "ember/engine.h"
 #include "ember/error.h"
 #include "ember/gguf.h"
 #include "ember/model.h"

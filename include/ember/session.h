@@ -1,6 +1,8 @@
 // ember::Session: runs one sequence of a Model: tokenize, decode (prompt and generated tokens,
-// in batches), logits, generate with a sampler. It has its own KV cache and backends; several
-// Sessions may share one Model and run on several threads at once.
+// in batches), logits, generate with a sampler. It is one sequence of an Engine (engine.h):
+// an Engine of its own (the first constructor), or one shared with other Sessions (the second),
+// which then share the Engine's backends, thread pool and KV cache. Sessions may share one Model
+// and run on several threads at once.
 //
 //   auto model = ember::Model::load("stories260K.gguf");
 //   ember::Session session(model, {.n_ctx = 256});
@@ -10,6 +12,7 @@
 //   });
 #pragma once
 
+#include "ember/engine.h"
 #include "ember/model.h"
 #include "ember/sampler.h"
 #include "ember/type.h"
@@ -24,9 +27,6 @@
 #include <vector>
 
 namespace ember {
-
-class Executor;
-class KvCache;
 
 struct SessionParams {
     uint32_t n_ctx = 0;        // context length in tokens; 0: the model's, capped at 4096
@@ -63,14 +63,18 @@ using TokenCallback = std::function<bool(std::string_view piece)>;
 
 class Session {
 public:
+    // An Engine of its own with one sequence of n_ctx cells.
     explicit Session(std::shared_ptr<const Model> model, const SessionParams& params = {});
+    // Sequence `seq` of a shared engine (its cells are emptied now and when the Session ends).
+    // The engine's parameters apply; of `params` only ctx_shift is used.
+    Session(std::shared_ptr<Engine> engine, SeqId seq, const SessionParams& params = {});
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
     const Model& model() const { return *model_; }
     const SessionParams& params() const { return params_; }
-    uint32_t n_ctx() const;
+    uint32_t n_ctx() const;                       // the engine's KV cells
     uint32_t n_past() const;                     // tokens in the sequence
     const std::vector<int32_t>& history() const;  // the tokens in the sequence, in order
 
@@ -98,16 +102,18 @@ public:
     GenerateResult generate(std::string_view prompt, const GenerateParams& params, const TokenCallback& on_piece = {},
                             const std::atomic<bool>* stop = nullptr);
 
+    Engine& engine() const { return *engine_; }
+    SeqId seq() const { return seq_; }
+
 private:
-    void decode_step(std::span<const int32_t> tokens, bool all_logits, bool last_step);
     void shift_context(size_t n_needed);
 
     std::shared_ptr<const Model> model_;
     SessionParams params_;
-    std::unique_ptr<Executor> executor_;  // backends, scheduler, offloaded weights
-    std::unique_ptr<KvCache> cache_;      // the sequence: its cells and their tokens
-    std::vector<float> logits_;           // n_vocab per kept row
-    size_t n_logit_rows_ = 0;
+    std::shared_ptr<Engine> engine_;
+    SeqId seq_ = 0;
+    std::vector<int32_t> history_;  // the sequence's tokens, position i at index i
+    BatchLogits logits_;            // of the last decode
 };
 
 }  // namespace ember

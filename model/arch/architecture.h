@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/context.h"
+#include "core/ops.h"
 #include "core/tensor.h"
 #include "model/arch/hparams.h"
 #include "model/arch/weights.h"
@@ -38,6 +39,19 @@ struct GraphBuild {
 // Builds the forward graph; returns the logits F32 [n_vocab, n_outputs].
 using GraphFn = Tensor* (*)(GraphBuild& b);
 
+// A graph that moves cached keys to new positions in place (Engine::seq_shift): cell j's K
+// is rotated by deltas[j] positions (0: unchanged). `outputs` gets the tensors to compute.
+struct KShiftBuild {
+    Context& ctx;
+    const HParams& hp;
+    const Weights& w;
+    KvCache& cache;
+    Tensor* deltas;  // I32 [n_kv]
+    uint32_t n_kv;   // cells [0, n_kv) are rewritten
+    std::vector<Tensor*>& outputs;
+};
+using KShiftFn = void (*)(KShiftBuild& b);
+
 // One entry of a tensor list. Shapes come from the hyper-parameters.
 struct TensorSpec {
     const char* name;  // "blk.%d.attn_q.weight" for per-layer tensors
@@ -54,6 +68,7 @@ struct Architecture {
     RopeMode rope_mode;
     std::span<const TensorSpec> tensors;
     GraphFn build;
+    KShiftFn shift_k;
 };
 
 // The architecture named `name`; throws ember::Error listing the supported ones.
@@ -62,6 +77,12 @@ const Architecture& find_architecture(std::string_view name);
 // One per family file (model/arch/<family>.cpp), listed in model/arch/registry.cpp.
 extern const Architecture kLlamaArchitecture;  // llama.cpp: llama, mistral (dense)
 extern const Architecture kQwen2Architecture;  // qwen2.cpp
+
+// The rotary embedding of the model's attention.
+ops::RopeParams rope_params(const HParams& hp);
+// K shift for RoPE models: rotating by delta composes with the rotation by the old position
+// (model/arch/k_shift.cpp).
+void shift_k_rope(KShiftBuild& b);
 
 // The llama-family forward pass (llama, mistral, qwen2 share it; biases are used when present).
 Tensor* build_llama_graph(GraphBuild& b);

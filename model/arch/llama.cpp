@@ -32,7 +32,7 @@ Tensor* attention(GraphBuild& b, uint32_t il, Tensor& h) {
     Tensor* k = ops::reshape_3d(ctx, *linear(ctx, lw.wk, lw.bk, h), hd, hp.n_head_kv, T);
     Tensor* v = linear(ctx, lw.wv, lw.bv, h);  // [n_embd_kv, T]
 
-    const ops::RopeParams rope{static_cast<int32_t>(hp.n_rot), hp.rope_mode, hp.rope_freq_base, hp.rope_freq_scale, 1.0f};
+    const ops::RopeParams rope = rope_params(hp);
     q = ops::rope(ctx, *q, *b.in.positions, rope, b.w.rope_freqs);
     k = ops::rope(ctx, *k, *b.in.positions, rope, b.w.rope_freqs);
 
@@ -86,6 +86,6 @@ constexpr auto kLlamaTensors = tensor_spec::llama_block_tensors(/*qkv_bias_requi
 }  // namespace
 
 // Llama, Mistral and dense Mixtral-shaped GGUFs all say "llama".
-extern const Architecture kLlamaArchitecture{"llama", RopeMode::Normal, kLlamaTensors, build_llama_graph};
+extern const Architecture kLlamaArchitecture{"llama", RopeMode::Normal, kLlamaTensors, build_llama_graph, shift_k_rope};
 
 }  // namespace ember

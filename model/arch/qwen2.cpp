@@ -7,6 +7,6 @@ namespace {
 constexpr auto kQwen2Tensors = tensor_spec::llama_block_tensors(/*qkv_bias_required=*/true);
 }  // namespace
 
-extern const Architecture kQwen2Architecture{"qwen2", RopeMode::Neox, kQwen2Tensors, build_llama_graph};
+extern const Architecture kQwen2Architecture{"qwen2", RopeMode::Neox, kQwen2Tensors, build_llama_graph, shift_k_rope};
 
 }  // namespace ember

@@ -11,7 +11,7 @@ namespace ember {
 
 KvCache::KvCache(const HParams& hp, uint32_t n_ctx, Type type, const BufferType& buffer_type,
                  const BufferType* device_type, uint32_t first_device_layer)
-    : ctx_(Context::tensor_overhead() * 2 * (hp.n_layer + 1), /*no_alloc=*/true), type_(type), n_ctx_(n_ctx) {
+    : ctx_(Context::tensor_overhead() * 2 * (hp.n_layer + 1), /*no_alloc=*/true), type_(type), cells_(n_ctx) {
     if (type != Type::F16 && type != Type::F32) fail("KV cache type must be F16 or F32, not {}", type_name(type));
     if (n_ctx == 0) fail("KV cache needs at least one cell");
     if (device_type == nullptr) first_device_layer = hp.n_layer;
@@ -48,26 +48,104 @@ KvCache::KvCache(const HParams& hp, uint32_t n_ctx, Type type, const BufferType&
     if (device_type != nullptr) device_buffer_ = place(*device_type, first_device_layer, hp.n_layer);
 }
 
-std::vector<int32_t> KvCache::next_positions(uint32_t n) const {
-    std::vector<int32_t> positions(n);
-    for (uint32_t i = 0; i < n; ++i) positions[i] = static_cast<int32_t>(used() + i);
-    return positions;
+namespace {
+bool in_range(int32_t pos, int32_t p0, int32_t p1) { return pos >= p0 && (p1 < 0 || pos < p1); }
+}  // namespace
+
+uint32_t KvCache::n_used() const {
+    uint32_t n = 0;
+    for (const KvCell& c : cells_) n += c.free() ? 0 : 1;
+    return n;
 }
 
-std::vector<float> KvCache::causal_mask(uint32_t n) const {
-    const uint32_t head = used();
-    const uint32_t n_kv = head + n;
-    std::vector<float> mask(static_cast<size_t>(n_kv) * n);
-    for (uint32_t i = 0; i < n; ++i) {
-        for (uint32_t j = 0; j < n_kv; ++j) mask[static_cast<size_t>(i) * n_kv + j] = j <= head + i ? 0.0f : -INFINITY;
+uint32_t KvCache::n_kv() const {
+    for (size_t i = cells_.size(); i > 0; --i) {
+        if (!cells_[i - 1].free()) return static_cast<uint32_t>(i);
     }
-    return mask;
+    return 0;
 }
 
-void KvCache::append(std::span<const int32_t> tokens) {
-    if (tokens.size() > n_free()) fail("KV cache: {} tokens do not fit in the {} free cells", tokens.size(), n_free());
-    tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
+std::optional<uint32_t> KvCache::find_slot(uint32_t n) const {
+    uint32_t run = 0;
+    for (uint32_t i = 0; i < capacity(); ++i) {
+        run = cells_[i].free() ? run + 1 : 0;
+        if (run == n) return i + 1 - n;
+    }
+    return std::nullopt;
 }
+
+void KvCache::occupy(uint32_t head, std::span<const int32_t> pos, std::span<const SeqSet> seqs) {
+    if (pos.size() != seqs.size() || head + pos.size() > cells_.size()) fail("KV cache: step out of the cells");
+    for (size_t i = 0; i < pos.size(); ++i) cells_[head + i] = {pos[i], seqs[i]};
+}
+
+std::vector<float> KvCache::mask(uint32_t n_kv, std::span<const int32_t> pos, std::span<const SeqSet> seqs) const {
+    const size_t T = pos.size();
+    std::vector<float> m(static_cast<size_t>(n_kv) * T, -INFINITY);
+    for (size_t i = 0; i < T; ++i) {
+        float* row = m.data() + i * n_kv;
+        for (uint32_t j = 0; j < n_kv; ++j) {
+            const KvCell& c = cells_[j];
+            if ((c.seqs & seqs[i]) != 0 && c.pos <= pos[i]) row[j] = 0.0f;
+        }
+    }
+    return m;
+}
+
+int32_t KvCache::seq_pos_max(int32_t seq) const {
+    int32_t p = -1;
+    for (const KvCell& c : cells_) {
+        if ((c.seqs & seq_bit(seq)) != 0) p = std::max(p, c.pos);
+    }
+    return p;
+}
+
+uint32_t KvCache::seq_n_cells(int32_t seq) const {
+    uint32_t n = 0;
+    for (const KvCell& c : cells_) n += (c.seqs & seq_bit(seq)) != 0 ? 1 : 0;
+    return n;
+}
+
+void KvCache::seq_rm(int32_t seq, int32_t p0, int32_t p1) {
+    const SeqSet drop = seq < 0 ? ~SeqSet{0} : seq_bit(seq);
+    for (KvCell& c : cells_) {
+        if ((c.seqs & drop) != 0 && in_range(c.pos, p0, p1)) c.seqs &= ~drop;
+    }
+}
+
+void KvCache::seq_cp(int32_t src, int32_t dst, int32_t p0, int32_t p1) {
+    for (KvCell& c : cells_) {
+        if ((c.seqs & seq_bit(src)) != 0 && in_range(c.pos, p0, p1)) c.seqs |= seq_bit(dst);
+    }
+}
+
+void KvCache::seq_keep(int32_t seq) {
+    for (KvCell& c : cells_) c.seqs &= seq_bit(seq);
+}
+
+std::vector<int32_t> KvCache::seq_add(int32_t seq, int32_t p0, int32_t p1, int32_t delta) {
+    for (const KvCell& c : cells_) {
+        if ((c.seqs & seq_bit(seq)) != 0 && in_range(c.pos, p0, p1) && c.seqs != seq_bit(seq)) {
+            fail("KV cache: sequence {} shares the cell at position {} with another sequence; it cannot be shifted "
+                 "(remove the other sequence's copy first)",
+                 seq, c.pos);
+        }
+    }
+    std::vector<int32_t> moved(cells_.size(), 0);
+    for (size_t i = 0; i < cells_.size(); ++i) {
+        KvCell& c = cells_[i];
+        if (c.seqs != seq_bit(seq) || !in_range(c.pos, p0, p1)) continue;
+        if (c.pos + delta < 0) {
+            c = KvCell{};
+            continue;
+        }
+        c.pos += delta;
+        moved[i] = delta;
+    }
+    return moved;
+}
+
+void KvCache::clear() { std::fill(cells_.begin(), cells_.end(), KvCell{}); }
 
 size_t KvCache::bytes() const {
     return (buffer_ ? buffer_->size() : 0) + (device_buffer_ ? device_buffer_->size() : 0);

@@ -1,8 +1,12 @@
-// The KV cache of one sequence: per layer, K as [n_embd_kv, n_ctx] (one row per cell)
-// and V transposed as [n_ctx, n_embd_kv] (one row per channel), so that attention's
-// two products read both as matrices whose rows are contiguous. Cell i holds
-// position i. The cache also keeps which token each used cell holds, and builds what a step
-// that appends tokens needs from that bookkeeping: their positions and the causal mask.
+// The KV cache shared by the sequences of an Engine: per layer, K as [n_embd_kv, n_ctx] (one
+// row per cell) and V transposed as [n_ctx, n_embd_kv] (one row per channel), so that attention's
+// two products read both as matrices whose rows are contiguous.
+//
+// Each cell carries a position and the set of sequences that see it (a bit per sequence id):
+// a cell in several sets is a shared prefix, stored once. Any sequence may use any free cell.
+// A step writes its tokens into one contiguous run of free cells (find_slot) and attends over
+// cells [0, n_kv()); the mask lets a token see a cell when the cell belongs to one of the
+// token's sequences and its position is not after the token's (causal per sequence).
 #pragma once
 
 #include "core/backend.h"
@@ -11,10 +15,22 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 namespace ember {
+
+// The sequences of a token or a cell, one bit per sequence id (at most kMaxSequences).
+using SeqSet = uint64_t;
+inline constexpr uint32_t kMaxSequences = 64;
+constexpr SeqSet seq_bit(int32_t seq) { return SeqSet{1} << seq; }
+
+struct KvCell {
+    int32_t pos = -1;
+    SeqSet seqs = 0;  // 0: free
+    bool free() const { return seqs == 0; }
+};
 
 class KvCache {
 public:
@@ -27,19 +43,36 @@ public:
     Tensor& k(uint32_t layer) { return *k_[layer]; }
     Tensor& v(uint32_t layer) { return *v_[layer]; }
     Type type() const { return type_; }
-    uint32_t capacity() const { return n_ctx_; }
-    uint32_t used() const { return static_cast<uint32_t>(tokens_.size()); }
-    uint32_t n_free() const { return n_ctx_ - used(); }
-    const std::vector<int32_t>& tokens() const { return tokens_; }  // the token of each used cell
+    uint32_t capacity() const { return static_cast<uint32_t>(cells_.size()); }
+    uint32_t n_used() const;  // cells that belong to some sequence
+    uint32_t n_free() const { return capacity() - n_used(); }
     size_t bytes() const;
+    const std::vector<KvCell>& cells() const { return cells_; }
 
-    // For a step that appends n tokens (n <= n_free()): their positions, used() .. used() + n - 1,
-    // and the causal mask F32 [used() + n, n] (row i: 0 for cells 0 .. used() + i, -inf after).
-    std::vector<int32_t> next_positions(uint32_t n) const;
-    std::vector<float> causal_mask(uint32_t n) const;
-    // Records that a computed step wrote `tokens` into the next cells.
-    void append(std::span<const int32_t> tokens);
-    void clear() { tokens_.clear(); }
+    // One past the last used cell: a step attends over cells [0, n_kv()).
+    uint32_t n_kv() const;
+    // The first cell of a run of n free cells (first fit), or nothing when there is none.
+    std::optional<uint32_t> find_slot(uint32_t n) const;
+    // Records that a step wrote token i (at pos[i], of sequences seqs[i]) into cell head + i.
+    void occupy(uint32_t head, std::span<const int32_t> pos, std::span<const SeqSet> seqs);
+    // The mask F32 [n_kv, T] of a step: row i is 0 for the cells token i sees, -inf elsewhere.
+    std::vector<float> mask(uint32_t n_kv, std::span<const int32_t> pos, std::span<const SeqSet> seqs) const;
+
+    // Sequence operations; a position range [p0, p1) with p1 < 0 meaning "to the end".
+    int32_t seq_pos_max(int32_t seq) const;  // -1 when the sequence has no cells
+    uint32_t seq_n_cells(int32_t seq) const;
+    void seq_rm(int32_t seq, int32_t p0, int32_t p1);   // seq < 0: every sequence
+    void seq_cp(int32_t src, int32_t dst, int32_t p0, int32_t p1);  // dst shares src's cells
+    void seq_keep(int32_t seq);                          // drops every other sequence
+    // Moves the positions of seq's cells in [p0, p1) by delta (cells that would go below 0
+    // are dropped). Returns each cell's change of position, for re-roping K in place; cells
+    // also seen by another sequence cannot move (their position is shared) and throw.
+    std::vector<int32_t> seq_add(int32_t seq, int32_t p0, int32_t p1, int32_t delta);
+    void clear();
+
+    // The cell bookkeeping, to undo a step whose compute failed.
+    std::vector<KvCell> snapshot() const { return cells_; }
+    void restore(std::vector<KvCell> cells) { cells_ = std::move(cells); }
 
 private:
     Context ctx_;  // metadata only
@@ -48,8 +81,7 @@ private:
     std::vector<Tensor*> k_;
     std::vector<Tensor*> v_;
     Type type_;
-    uint32_t n_ctx_;
-    std::vector<int32_t> tokens_;  // cell i holds tokens_[i] at position i
+    std::vector<KvCell> cells_;
 };
 
 }  // namespace ember

@@ -1,20 +1,14 @@
 #include "ember/session.h"
 
 #include "core/error.h"
-#include "core/graph.h"
-#include "core/ops.h"
-#include "model/runtime/executor.h"
-#include "model/runtime/kv_cache.h"
-#include "model/runtime/model.h"
 #include "core/utf8.h"
+#include "model/runtime/model.h"
 
 #include <algorithm>
 #include <chrono>
 
 namespace ember {
 namespace {
-
-constexpr uint32_t kDefaultMaxContext = 4096;
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -32,25 +26,43 @@ const char* stop_reason_name(StopReason r) {
     return "?";
 }
 
+namespace {
+EngineParams engine_params(const SessionParams& p) {
+    EngineParams e;
+    e.n_ctx = p.n_ctx;
+    e.n_seq = 1;
+    e.n_batch = p.n_batch;
+    e.n_threads = p.n_threads;
+    e.kv_type = p.kv_type;
+    e.backend = p.backend;
+    e.device = p.device;
+    e.n_gpu_layers = p.n_gpu_layers;
+    return e;
+}
+}  // namespace
+
 Session::Session(std::shared_ptr<const Model> model, const SessionParams& params)
     : model_(std::move(model)), params_(params) {
     if (!model_) fail("Session: no model");
-    if (params_.n_batch == 0) fail("the batch size must be at least 1");
-    const HParams& hp = model_->hparams();
-    uint32_t n_ctx = params_.n_ctx;
-    if (n_ctx == 0) n_ctx = std::min(hp.n_ctx_train, kDefaultMaxContext);
-    const size_t kv_bytes_per_layer = 2 * row_size(params_.kv_type, hp.n_embd_kv()) * n_ctx;
-    executor_ = std::make_unique<Executor>(
-        *model_, ExecutorParams{params_.backend, params_.device, params_.n_threads, params_.n_gpu_layers},
-        kv_bytes_per_layer);
-    cache_ = executor_->create_kv_cache(n_ctx, params_.kv_type);
+    engine_ = std::make_shared<Engine>(model_, engine_params(params_));
+    params_.n_ctx = engine_->n_ctx();
 }
 
-Session::~Session() = default;
+Session::Session(std::shared_ptr<Engine> engine, SeqId seq, const SessionParams& params) : engine_(std::move(engine)), seq_(seq) {
+    if (!engine_) fail("Session: no engine");
+    model_ = engine_->model_ptr();
+    const EngineParams& e = engine_->params();
+    params_ = {e.n_ctx, e.n_batch, e.n_threads, e.kv_type, params.ctx_shift, e.backend, e.device, e.n_gpu_layers};
+    engine_->seq_rm(seq_);  // checks the id; the sequence starts empty
+}
 
-uint32_t Session::n_ctx() const { return cache_->capacity(); }
-uint32_t Session::n_past() const { return cache_->used(); }
-const std::vector<int32_t>& Session::history() const { return cache_->tokens(); }
+Session::~Session() {
+    if (engine_) engine_->seq_rm(seq_);
+}
+
+uint32_t Session::n_ctx() const { return engine_->n_ctx(); }
+uint32_t Session::n_past() const { return static_cast<uint32_t>(history_.size()); }
+const std::vector<int32_t>& Session::history() const { return history_; }
 
 std::vector<int32_t> Session::tokenize(std::string_view text, bool add_special, bool parse_special) const {
     return model_->vocab().tokenize(text, add_special, parse_special);
@@ -63,21 +75,19 @@ std::string Session::detokenize(std::span<const int32_t> tokens) const {
 std::string Session::token_to_piece(int32_t token) const { return model_->vocab().token_to_piece(token, false); }
 
 std::span<const float> Session::logits() const {
-    if (n_logit_rows_ == 0) fail("no logits yet: decode some tokens first");
-    const size_t n_vocab = model_->hparams().n_vocab;
-    return {logits_.data() + (n_logit_rows_ - 1) * n_vocab, n_vocab};
+    if (logits_.n_rows() == 0) fail("no logits yet: decode some tokens first");
+    return logits_.row(logits_.n_rows() - 1);
 }
 
 std::span<const float> Session::logits(size_t i) const {
-    if (i >= n_logit_rows_) fail("logits row {} requested, {} kept by the last decode", i, n_logit_rows_);
-    const size_t n_vocab = model_->hparams().n_vocab;
-    return {logits_.data() + i * n_vocab, n_vocab};
+    if (i >= logits_.n_rows()) fail("logits row {} requested, {} kept by the last decode", i, logits_.n_rows());
+    return logits_.row(i);
 }
 
 void Session::clear() {
-    cache_->clear();
-    logits_.clear();
-    n_logit_rows_ = 0;
+    engine_->seq_rm(seq_);
+    history_.clear();
+    logits_ = {};
 }
 
 void Session::decode(std::span<const int32_t> tokens, bool all_logits) {
@@ -86,82 +96,36 @@ void Session::decode(std::span<const int32_t> tokens, bool all_logits) {
     for (int32_t t : tokens) {
         if (t < 0 || static_cast<uint32_t>(t) >= n_vocab) fail("token id {} is out of range [0, {})", t, n_vocab);
     }
-    if (tokens.size() > cache_->n_free()) {
+    if (tokens.size() > engine_->n_free()) {
         if (!params_.ctx_shift || tokens.size() > n_ctx() / 2) {
             fail("{} more tokens do not fit: the context holds {} tokens and {} are used{}", tokens.size(), n_ctx(),
-                 n_past(), params_.ctx_shift ? "" : " (a larger -c or --ctx-shift helps)");
+                 engine_->n_used(), params_.ctx_shift ? "" : " (a larger -c or --ctx-shift helps)");
         }
         shift_context(tokens.size());
     }
-    logits_.clear();
-    n_logit_rows_ = 0;
-    for (size_t i = 0; i < tokens.size(); i += params_.n_batch) {
-        const size_t n = std::min<size_t>(params_.n_batch, tokens.size() - i);
-        decode_step(tokens.subspan(i, n), all_logits, i + n == tokens.size());
+    Batch batch;
+    const auto first = static_cast<int32_t>(history_.size());
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        batch.add(tokens[i], first + static_cast<int32_t>(i), seq_, all_logits || i + 1 == tokens.size());
     }
+    logits_ = {};
+    logits_ = engine_->decode(batch);
+    history_.insert(history_.end(), tokens.begin(), tokens.end());
 }
 
-// Drops the older half of the sequence (keeping a leading BOS) and recomputes the cache
-// for what remains, so that positions stay contiguous from 0.
+// Drops the older half of the sequence (keeping a leading BOS) and moves what remains down
+// in place: its keys are re-roped to their new positions (Engine::seq_shift), so positions stay
+// contiguous from 0 without recomputing.
 void Session::shift_context(size_t n_needed) {
     const Vocab& vocab = model_->vocab();
-    const std::vector<int32_t>& history = cache_->tokens();
-    const size_t n_keep = (!history.empty() && history[0] == vocab.bos()) ? 1 : 0;
-    const size_t n_discard = (history.size() - n_keep) / 2;
-    std::vector<int32_t> kept(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(n_keep));
-    kept.insert(kept.end(), history.begin() + static_cast<std::ptrdiff_t>(n_keep + n_discard), history.end());
-    if (kept.size() + n_needed > n_ctx()) fail("context shift cannot make room for {} tokens", n_needed);
-    clear();
-    for (size_t i = 0; i < kept.size(); i += params_.n_batch) {
-        const size_t n = std::min<size_t>(params_.n_batch, kept.size() - i);
-        decode_step(std::span<const int32_t>(kept).subspan(i, n), false, false);
+    const auto n_keep = static_cast<int32_t>((!history_.empty() && history_[0] == vocab.bos()) ? 1 : 0);
+    const auto n_discard = static_cast<int32_t>((history_.size() - static_cast<size_t>(n_keep)) / 2);
+    if (engine_->n_free() + static_cast<uint32_t>(n_discard) < n_needed) {
+        fail("context shift cannot make room for {} tokens", n_needed);
     }
-}
-
-void Session::decode_step(std::span<const int32_t> tokens, bool all_logits, bool last_step) {
-    const HParams& hp = model_->hparams();
-    const auto T = static_cast<uint32_t>(tokens.size());
-    GraphInputs in;
-    in.n_tokens = T;
-    in.kv_head = cache_->used();
-    in.n_kv = in.kv_head + T;
-
-    // Graph metadata for one step: a few dozen tensors per layer.
-    Context ctx(Context::tensor_overhead() * (64 * hp.n_layer + 64), /*no_alloc=*/true);
-    in.tokens = ctx.new_tensor_1d(Type::I32, T);
-    in.positions = ctx.new_tensor_1d(Type::I32, T);
-    in.mask = ctx.new_tensor_2d(Type::F32, in.n_kv, T);
-    const bool want_rows = all_logits || last_step;
-    const uint32_t n_out = all_logits ? T : 1;
-    if (!all_logits) in.out_ids = ctx.new_tensor_1d(Type::I32, 1);
-
-    std::vector<Tensor*> ordered;
-    GraphBuild build{ctx, hp, executor_->weights(), *cache_, in, ordered};
-    Tensor* logits = model_->arch().build(build);
-    Graph graph;
-    for (Tensor* t : ordered) graph.expand(*t);  // cache writes before the reads that follow them
-    graph.expand(*logits);
-    executor_->allocate(graph);
-
-    const std::vector<int32_t> positions = cache_->next_positions(T);
-    const std::vector<float> mask = cache_->causal_mask(T);
-    tensor_set(*in.tokens, tokens.data(), 0, T * sizeof(int32_t));
-    tensor_set(*in.positions, positions.data(), 0, T * sizeof(int32_t));
-    tensor_set(*in.mask, mask.data(), 0, mask.size() * sizeof(float));
-    if (in.out_ids != nullptr) {
-        const int32_t last = static_cast<int32_t>(T - 1);
-        tensor_set(*in.out_ids, &last, 0, sizeof last);
-    }
-
-    executor_->compute(graph);
-    cache_->append(tokens);
-
-    if (want_rows) {
-        const size_t n_vocab = hp.n_vocab;
-        logits_.resize((n_logit_rows_ + n_out) * n_vocab);
-        tensor_get(*logits, logits_.data() + n_logit_rows_ * n_vocab, 0, n_out * n_vocab * sizeof(float));
-        n_logit_rows_ += n_out;
-    }
+    engine_->seq_rm(seq_, n_keep, n_keep + n_discard);
+    engine_->seq_shift(seq_, n_keep + n_discard, -1, -n_discard);
+    history_.erase(history_.begin() + n_keep, history_.begin() + n_keep + n_discard);
 }
 
 GenerateResult Session::generate(std::string_view prompt, const GenerateParams& params, const TokenCallback& on_piece,
@@ -211,7 +175,7 @@ GenerateResult Session::generate(std::string_view prompt, const GenerateParams& 
         }
         const bool more = params.n_predict < 0 || n + 1 < params.n_predict;
         if (!more) break;
-        if (cache_->n_free() == 0 && !params_.ctx_shift && params.n_predict < 0) break;  // unlimited: stop at the end
+        if (engine_->n_free() == 0 && !params_.ctx_shift && params.n_predict < 0) break;  // unlimited: stop at the end
         decode(std::span<const int32_t>(&token, 1));
     }
     emit(stream.flush());
