@@ -47,6 +47,7 @@ struct KShiftBuild {
     const Weights& w;
     KvCache& cache;
     Tensor* deltas;  // I32 [n_kv]
+    Tensor* iota;    // I32 [n_head_kv * n_kv]: 0, 1, 2, ... (row ids for get_rows)
     uint32_t n_kv;   // cells [0, n_kv) are rewritten
     std::vector<Tensor*>& outputs;
 };

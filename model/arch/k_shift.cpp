@@ -15,10 +15,12 @@ void shift_k_rope(KShiftBuild& b) {
     const int64_t hd = hp.head_dim, n = b.n_kv;
     for (uint32_t il = 0; il < hp.n_layer; ++il) {
         Tensor& kc = b.cache.k(il);
-        // Cells [0, n_kv) as [head_dim, n_head_kv, n_kv]: contiguous, one cell per row of kc.
+        // Cells [0, n_kv) as head rows [head_dim, n_head_kv * n_kv]: contiguous, a cell is
+        // n_head_kv rows. get_rows converts them to F32, which rope computes in, on any backend.
+        Tensor* heads = ops::view_2d(b.ctx, kc, hd, hp.n_head_kv * n, hd * type_size(kc.type), 0);
+        Tensor* f32 = ops::reshape_3d(b.ctx, *ops::get_rows(b.ctx, *heads, *b.iota), hd, hp.n_head_kv, n);
+        Tensor* rotated = ops::rope(b.ctx, *f32, *b.deltas, rope_params(hp), b.w.rope_freqs);
         Tensor* cells = ops::view_3d(b.ctx, kc, hd, hp.n_head_kv, n, hd * type_size(kc.type), kc.nb[1], 0);
-        Tensor* f32 = b.ctx.new_tensor_3d(Type::F32, hd, hp.n_head_kv, n);  // rope computes in F32
-        Tensor* rotated = ops::rope(b.ctx, *ops::cpy(b.ctx, *cells, *f32), *b.deltas, rope_params(hp), b.w.rope_freqs);
         b.outputs.push_back(ops::cpy(b.ctx, *rotated, *cells));
     }
 }

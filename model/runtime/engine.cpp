@@ -202,13 +202,17 @@ void Engine::Impl::shift_k(const std::vector<int32_t>& deltas) {
     const HParams& hp = model->hparams();
     Context ctx(graph_context_bytes(hp), /*no_alloc=*/true);
     Tensor* d = ctx.new_tensor_1d(Type::I32, n_kv);
+    std::vector<int32_t> rows(static_cast<size_t>(hp.n_head_kv) * n_kv);
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int32_t>(i);
+    Tensor* iota = ctx.new_tensor_1d(Type::I32, static_cast<int64_t>(rows.size()));
     std::vector<Tensor*> outputs;
-    KShiftBuild build{ctx, hp, executor->weights(), *cache, d, n_kv, outputs};
+    KShiftBuild build{ctx, hp, executor->weights(), *cache, d, iota, n_kv, outputs};
     model->arch().shift_k(build);
     Graph graph;
     for (Tensor* t : outputs) graph.expand(*t);
     executor->allocate(graph);
     tensor_set(*d, deltas.data(), 0, n_kv * sizeof(int32_t));
+    tensor_set(*iota, rows.data(), 0, rows.size() * sizeof(int32_t));
     executor->compute(graph);
 }
 

@@ -9,6 +9,7 @@
 #include "model/runtime/model.h"
 #include "model/tokenizer/vocab.h"
 #include "support/test_support.h"
+#include "support/vulkan_support.h"
 
 #include <gtest/gtest.h>
 
@@ -54,6 +55,38 @@ Batch sequence_batch(std::span<const int32_t> tokens, int32_t first, SeqId seq) 
     return b;
 }
 
+// The backend the correctness tests run on (a parameter of EngineOn); the others use the CPU.
+std::string g_backend = "cpu";
+
+EngineParams on_backend(uint32_t n_ctx, uint32_t n_seq = 1, uint32_t n_batch = 512) {
+    EngineParams p;
+    p.n_ctx = n_ctx;
+    p.n_seq = n_seq;
+    p.n_batch = n_batch;
+    p.backend = g_backend;
+    return p;
+}
+
+class EngineOn : public testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        g_backend = GetParam();
+        if (g_backend == "vulkan") EMBER_REQUIRE_VULKAN();
+    }
+    void TearDown() override { g_backend = "cpu"; }
+};
+
+std::vector<std::string> backends_under_test() {
+    std::vector<std::string> b{"cpu"};
+#ifdef EMBER_WITH_BLAS
+    b.push_back("blas");
+#endif
+#ifdef EMBER_WITH_VULKAN
+    b.push_back("vulkan");
+#endif
+    return b;
+}
+
 const char* const kPrompts[] = {
     "Once upon a time, there was a little girl named Lily.",
     "Tom had a big red ball.",
@@ -61,7 +94,7 @@ const char* const kPrompts[] = {
     "One day",
 };
 
-TEST(Engine, SequencesDecodedTogetherMatchEachDecodedAlone) {
+TEST_P(EngineOn, SequencesDecodedTogetherMatchEachDecodedAlone) {
     std::vector<std::vector<int32_t>> prompts;
     for (const char* p : kPrompts) prompts.push_back(tokens_of(p));
     const std::vector<int32_t> more = tokens_of("She liked to play");  // the next turn of every sequence
@@ -69,14 +102,14 @@ TEST(Engine, SequencesDecodedTogetherMatchEachDecodedAlone) {
     // Alone: one engine per sequence, the prompt then `more`.
     std::vector<BatchLogits> alone_prompt, alone_more;
     for (const auto& p : prompts) {
-        Engine e(stories(), {.n_ctx = 128, .n_seq = 1});
+        Engine e(stories(), on_backend(128, 1));
         alone_prompt.push_back(e.decode(sequence_batch(p, 0, 0)));
         alone_more.push_back(e.decode(sequence_batch(more, static_cast<int32_t>(p.size()), 0)));
     }
 
     // Together: sequences 0 and 1 start with their prompts; then 2 and 3's prompts come in one
     // batch with sequence 0 and 1's next tokens (a step mixing prompt chunks and single tokens).
-    Engine e(stories(), {.n_ctx = 256, .n_seq = 4, .n_batch = 16});
+    Engine e(stories(), on_backend(256, 4, 16));
     Batch first;
     for (SeqId s : {0, 1}) {
         for (size_t i = 0; i < prompts[s].size(); ++i) first.add(prompts[s][i], int32_t(i), s, true);
@@ -114,18 +147,18 @@ TEST(Engine, SequencesDecodedTogetherMatchEachDecodedAlone) {
     EXPECT_EQ(e.n_used(), prompts[0].size() + prompts[1].size() + prompts[2].size() + prompts[3].size() + 2 * more.size());
 }
 
-TEST(Engine, SharedPrefixViaSeqCpMatchesTheSequenceAlone) {
+TEST_P(EngineOn, SharedPrefixViaSeqCpMatchesTheSequenceAlone) {
     const std::vector<int32_t> prefix = tokens_of("Once upon a time, there was a little girl named Lily.");
     const std::vector<int32_t> a = tokens_of("She had a cat")  ;
     const std::vector<int32_t> b = tokens_of("He went to the park");
     auto alone = [&](const std::vector<int32_t>& tail) {
-        Engine e(stories(), {.n_ctx = 128});
+        Engine e(stories(), on_backend(128));
         e.decode(sequence_batch(prefix, 0, 0));
         return e.decode(sequence_batch(tail, static_cast<int32_t>(prefix.size()), 0));
     };
     const BatchLogits ref_a = alone(a), ref_b = alone(b);
 
-    Engine e(stories(), {.n_ctx = 128, .n_seq = 2});
+    Engine e(stories(), on_backend(128, 2));
     e.decode(sequence_batch(prefix, 0, 0));
     const uint32_t used_after_prefix = e.n_used();
     e.seq_cp(0, 1);  // sequence 1 shares the prefix's cells: nothing is copied
@@ -150,15 +183,15 @@ TEST(Engine, SharedPrefixViaSeqCpMatchesTheSequenceAlone) {
 
 // Keys re-roped in place equal keys computed at the new positions (RoPE's rotations compose):
 // a sequence decoded at positions 7 .. 7+n then shifted by -7 continues as one decoded at 0 .. n.
-TEST(Engine, ShiftInPlaceEqualsDecodingAtTheNewPositions) {
+TEST_P(EngineOn, ShiftInPlaceEqualsDecodingAtTheNewPositions) {
     const std::vector<int32_t> t = tokens_of("Once upon a time, there was a little girl named Lily.");
     const std::vector<int32_t> next = tokens_of("She loved to play");
     const auto n = static_cast<int32_t>(t.size());
-    Engine direct(stories(), {.n_ctx = 128});
+    Engine direct(stories(), on_backend(128));
     direct.decode(sequence_batch(t, 0, 0));
     const BatchLogits want = direct.decode(sequence_batch(next, n, 0));
 
-    Engine moved(stories(), {.n_ctx = 128});
+    Engine moved(stories(), on_backend(128));
     moved.decode(sequence_batch(t, 7, 0));
     moved.seq_shift(0, 0, -1, -7);
     EXPECT_EQ(moved.seq_pos_max(0), n - 1);
@@ -170,7 +203,7 @@ TEST(Engine, ShiftInPlaceEqualsDecodingAtTheNewPositions) {
 // same shift done alone. Against recomputing the kept tokens afresh it differs by design: the
 // kept cells' deeper-layer K and V still carry what the dropped tokens contributed (as in
 // llama.cpp's shift); measured here as the same argmax and cosine >= 0.999.
-TEST(Engine, ShiftedSequenceAmongOthersMatchesTheShiftAlone) {
+TEST_P(EngineOn, ShiftedSequenceAmongOthersMatchesTheShiftAlone) {
     const std::vector<int32_t> t = tokens_of("Once upon a time, there was a little girl named Lily. She loved to play outside.");
     const std::vector<int32_t> next = tokens_of("One day");
     const int32_t n_keep = 1, n_drop = 6;
@@ -178,7 +211,7 @@ TEST(Engine, ShiftedSequenceAmongOthersMatchesTheShiftAlone) {
     kept.insert(kept.end(), t.begin() + n_keep + n_drop, t.end());
     const auto p_next = static_cast<int32_t>(kept.size());
 
-    Engine re(stories(), {.n_ctx = 128});
+    Engine re(stories(), on_backend(128));
     re.decode(sequence_batch(kept, 0, 0));
     const BatchLogits recompute = re.decode(sequence_batch(next, p_next, 0));
 
@@ -187,12 +220,12 @@ TEST(Engine, ShiftedSequenceAmongOthersMatchesTheShiftAlone) {
         e.seq_shift(s, n_keep + n_drop, -1, -n_drop);
         EXPECT_EQ(e.seq_pos_max(s), p_next - 1);
     };
-    Engine alone(stories(), {.n_ctx = 128});
+    Engine alone(stories(), on_backend(128));
     alone.decode(sequence_batch(t, 0, 0));
     shift(alone, 0);
     const BatchLogits shifted_alone = alone.decode(sequence_batch(next, p_next, 0));
 
-    Engine e(stories(), {.n_ctx = 256, .n_seq = 3});
+    Engine e(stories(), on_backend(256, 3));
     const std::vector<int32_t> other = tokens_of("Tom had a big red ball.");
     Batch b = sequence_batch(t, 0, 1);
     for (size_t i = 0; i < other.size(); ++i) b.add(other[i], int32_t(i), 0, false);
@@ -306,6 +339,9 @@ TEST(Engine, BadBatchesAreErrorsThatDisturbNoOtherSequence) {
     const BatchLogits b = ref.decode(sequence_batch(more, int32_t(p.size()), 0));
     for (size_t i = 0; i < more.size(); ++i) expect_same_row(b.row(i), a.row(i), "after the errors");
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, EngineOn, testing::ValuesIn(backends_under_test()),
+                         [](const testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace ember
