@@ -2,6 +2,8 @@
 // output formats. The probes live in bench_probes.cpp.
 #include "bench/bench.h"
 
+#include "ember/engine.h"
+
 #include "backends/cpu/kernel_levels.h"
 #include "core/backend.h"
 #include "core/error.h"
@@ -44,6 +46,11 @@ std::string TestSpec::name() const {
     return fmt::format("tg{}", n_gen);
 }
 
+std::string BenchResult::test_name() const {
+    const std::string name = TestSpec{n_prompt, n_gen}.name();
+    return n_depth > 0 ? fmt::format("{} @ d{}", name, n_depth) : name;
+}
+
 double roofline(const BenchResult& r, const Probes& probes) {
     if (r.ts.mean <= 0) return 0;
     if (r.n_prompt > 0 && (probes.peak_gflops <= 0 || r.flops_per_token <= 0)) return 0;
@@ -55,11 +62,12 @@ double roofline(const BenchResult& r, const Probes& probes) {
     const double int8_flops = probes.peak_int8_gops > 0 ? r.int8_flops_per_token : 0;
     double ideal_s = 0;
     if (r.n_prompt > 0) {
-        ideal_s += r.n_prompt * (r.flops_per_token - int8_flops) / (peak * 1e9);
-        if (int8_flops > 0) ideal_s += r.n_prompt * int8_flops / (probes.peak_int8_gops * share * 1e9);
+        const double n = double(r.n_parallel) * r.n_prompt;
+        ideal_s += n * (r.flops_per_token - int8_flops) / (peak * 1e9);
+        if (int8_flops > 0) ideal_s += n * int8_flops / (probes.peak_int8_gops * share * 1e9);
     }
     if (r.n_gen > 0) ideal_s += r.n_gen * r.bytes_per_token / (probes.bandwidth_gbs * 1e9);
-    const double measured_s = (r.n_prompt + r.n_gen) / r.ts.mean;
+    const double measured_s = double(r.n_parallel) * (r.n_prompt + r.n_gen) / r.ts.mean;
     return ideal_s / measured_s;
 }
 
@@ -117,15 +125,15 @@ ModelCost model_cost(const Model& model, const std::string& backend) {
     return c;
 }
 
-double flops_per_prompt_token(const Model& model, const ModelCost& cost, int n_prompt) {
+double flops_per_prompt_token(const Model& model, const ModelCost& cost, int n_prompt, int n_depth) {
     const HParams& hp = model.hparams();
-    const double attn = 4.0 * hp.n_layer * hp.n_head * hp.head_dim * (n_prompt + 1) / 2.0;
+    const double attn = 4.0 * hp.n_layer * hp.n_head * hp.head_dim * (n_depth + (n_prompt + 1) / 2.0);
     return 2.0 * cost.matmul_params + attn;
 }
 
 BenchResult run_test(const std::shared_ptr<const Model>& model, const std::string& backend, int n_threads,
-                     const TestSpec& test, const BenchParams& params, const ModelCost& cost, const Probes& probes,
-                     const std::string& label) {
+                     const TestSpec& test, int n_parallel, int n_depth, const BenchParams& params,
+                     const ModelCost& cost, const Probes& probes, const std::string& label) {
     BenchResult r;
     r.model_filename = model->path();
     r.model_type = model->description();
@@ -136,8 +144,10 @@ BenchResult run_test(const std::shared_ptr<const Model>& model, const std::strin
     r.n_batch = params.n_batch;
     r.n_prompt = test.n_prompt;
     r.n_gen = test.n_gen;
+    r.n_parallel = n_parallel;
+    r.n_depth = n_depth;
     r.bytes_per_token = cost.bytes_per_token;
-    r.flops_per_token = test.n_prompt > 0 ? flops_per_prompt_token(*model, cost, test.n_prompt) : 0;
+    r.flops_per_token = test.n_prompt > 0 ? flops_per_prompt_token(*model, cost, test.n_prompt, n_depth) : 0;
     r.int8_flops_per_token = test.n_prompt > 0 ? 2.0 * cost.int8_matmul_params : 0;
     r.bandwidth_gbs = probes.bandwidth_gbs;
     r.peak_gflops = probes.peak_gflops;
@@ -145,51 +155,74 @@ BenchResult run_test(const std::shared_ptr<const Model>& model, const std::strin
     r.cpu_kernels = cpu::cpu_kernels().variant;
     r.test_time = utc_now_iso8601();
 
-    SessionParams sp;
-    sp.n_ctx = static_cast<uint32_t>(test.n_prompt + test.n_gen);
-    sp.n_batch = params.n_batch;
-    sp.n_threads = n_threads;
-    sp.backend = backend;
-    Session session(model, sp);
+    const int N = r.n_parallel;
+    EngineParams ep;
+    ep.n_ctx = static_cast<uint32_t>(N * (r.n_depth + test.n_prompt + test.n_gen));
+    ep.n_seq = static_cast<uint32_t>(N);
+    ep.n_batch = params.n_batch;
+    ep.n_threads = n_threads;
+    ep.backend = backend;
+    Engine engine(model, ep);
 
-    // The token ids: random, BOS first where the vocab adds BOS (llama-bench's workload).
+    // The token ids: random, BOS first where the vocab adds BOS (llama-bench's workload); every
+    // sequence gets the same ids (the cost does not depend on them).
     const Vocab& vocab = model->vocab();
     const int32_t n_vocab = static_cast<int32_t>(model->hparams().n_vocab);
     std::mt19937 rng(params.seed);
     std::uniform_int_distribution<int32_t> pick(0, n_vocab - 1);
-    std::vector<int32_t> prompt(static_cast<size_t>(test.n_prompt)), gen(static_cast<size_t>(test.n_gen));
-    for (int32_t& t : prompt) t = pick(rng);
-    for (int32_t& t : gen) t = pick(rng);
+    std::vector<int32_t> depth(static_cast<size_t>(r.n_depth)), prompt(static_cast<size_t>(test.n_prompt)),
+        gen(static_cast<size_t>(test.n_gen));
+    for (auto* v : {&depth, &prompt, &gen}) {
+        for (int32_t& t : *v) t = pick(rng);
+    }
     const bool bos_first = vocab.add_bos() && vocab.bos() >= 0 && vocab.bos() < n_vocab;
-    if (bos_first && !prompt.empty()) prompt[0] = vocab.bos();
-    if (bos_first && !gen.empty()) gen[0] = vocab.bos();
+    if (bos_first && !depth.empty()) depth[0] = vocab.bos();
+    if (bos_first && !prompt.empty() && depth.empty()) prompt[0] = vocab.bos();
+    if (bos_first && !gen.empty() && depth.empty()) gen[0] = vocab.bos();
 
+    // `tokens` appended to every sequence at positions from `first`; logits of each one's last.
+    auto all_sequences = [&](std::span<const int32_t> tokens, int first) {
+        Batch b;
+        for (SeqId s = 0; s < N; ++s) {
+            for (size_t i = 0; i < tokens.size(); ++i) b.add(tokens[i], first + static_cast<int32_t>(i), s, i + 1 == tokens.size());
+        }
+        return b;
+    };
     auto progress = [&](std::string_view what) {
-        if (params.progress) params.progress(fmt::format("bench: {} {}: {}", label, test.name(), what));
+        if (params.progress) params.progress(fmt::format("bench: {} {}: {}", label, r.test_name(), what));
+    };
+    auto fill_depth = [&] {
+        engine.clear();
+        if (!depth.empty()) engine.decode(all_sequences(depth, 0));
     };
 
     // Warm-up (untimed): the whole prompt, and one generated token.
     progress("warm-up");
-    if (!prompt.empty()) session.decode(prompt);
+    fill_depth();
+    if (!prompt.empty()) engine.decode(all_sequences(prompt, r.n_depth));
     if (!gen.empty()) {
-        session.clear();
-        session.decode(std::span<const int32_t>(gen.data(), 1));
+        fill_depth();
+        engine.decode(all_sequences(std::span<const int32_t>(gen.data(), 1), r.n_depth));
     }
 
     for (int rep = 0; rep < params.reps; ++rep) {
-        session.clear();
+        fill_depth();
         const auto t0 = Clock::now();
-        if (!prompt.empty()) session.decode(prompt);
-        for (size_t i = 0; i < gen.size(); ++i) session.decode(std::span<const int32_t>(gen.data() + i, 1));
+        if (!prompt.empty()) engine.decode(all_sequences(prompt, r.n_depth));
+        for (size_t i = 0; i < gen.size(); ++i) {
+            engine.decode(all_sequences(std::span<const int32_t>(gen.data() + i, 1),
+                                        r.n_depth + test.n_prompt + static_cast<int>(i)));
+        }
         const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
         const uint64_t t_ns = static_cast<uint64_t>(std::max<int64_t>(1, ns));
         r.samples_ns.push_back(t_ns);
-        r.samples_ts.push_back(1e9 * (test.n_prompt + test.n_gen) / static_cast<double>(t_ns));
+        r.samples_ts.push_back(1e9 * N * (test.n_prompt + test.n_gen) / static_cast<double>(t_ns));
         progress(fmt::format("rep {}/{}: {:.2f} t/s", rep + 1, params.reps, r.samples_ts.back()));
     }
     std::vector<double> ns_d(r.samples_ns.begin(), r.samples_ns.end());
     r.ns = mean_stddev(ns_d);
     r.ts = mean_stddev(r.samples_ts);
+    r.ts_per_seq = {r.ts.mean / N, r.ts.stddev / N};
     r.roofline = roofline(r, probes);
     return r;
 }
@@ -215,6 +248,13 @@ std::vector<BenchResult> run_bench(const BenchParams& params, const Probes& prob
         tests.push_back(t);
     }
     if (tests.empty()) fail("bench: no tests (every -p and -n is 0)");
+    if (params.n_parallel.empty() || params.n_depth.empty()) fail("bench: -np and -d need at least one value");
+    for (int np : params.n_parallel) {
+        if (np < 1 || np > 64) fail("bench: -np must be 1 .. 64, not {}", np);
+    }
+    for (int d : params.n_depth) {
+        if (d < 0) fail("bench: -d must not be negative ({})", d);
+    }
     std::vector<int> threads;
     for (int t : params.threads) {
         if (t < 0) fail("bench: thread count must not be negative ({})", t);
@@ -230,8 +270,13 @@ std::vector<BenchResult> run_bench(const BenchParams& params, const Probes& prob
             const ModelCost cost = model_cost(*model, backend);
             for (int nt : threads) {
                 const std::string label = fmt::format("{}, {}, {} threads,", model->description(), backend, nt);
-                for (const TestSpec& test : tests) {
-                    rows.push_back(run_test(model, backend, nt, test, params, cost, probes, label));
+                for (int np : params.n_parallel) {
+                    for (int d : params.n_depth) {
+                        for (const TestSpec& test : tests) {
+                            const std::string l = np > 1 ? fmt::format("{} {} sequences,", label, np) : label;
+                            rows.push_back(run_test(model, backend, nt, test, np, d, params, cost, probes, l));
+                        }
+                    }
                 }
             }
         }
@@ -324,11 +369,15 @@ std::vector<Field> fields(const BenchResult& r) {
     val("n_threads", fmt::format("{}", r.n_threads));
     val("n_prompt", fmt::format("{}", r.n_prompt));
     val("n_gen", fmt::format("{}", r.n_gen));
+    val("n_depth", fmt::format("{}", r.n_depth));
+    val("n_parallel", fmt::format("{}", r.n_parallel));
     str("test_time", r.test_time);
     val("avg_ns", fmt::format("{}", static_cast<uint64_t>(std::llround(r.ns.mean))));
     val("stddev_ns", fmt::format("{}", static_cast<uint64_t>(std::llround(r.ns.stddev))));
     val("avg_ts", num(r.ts.mean));
     val("stddev_ts", num(r.ts.stddev));
+    val("avg_ts_per_seq", num(r.ts_per_seq.mean));
+    val("stddev_ts_per_seq", num(r.ts_per_seq.stddev));
     f.push_back({"samples_ns", ns_json + "]", csv_quote(ns_csv)});
     f.push_back({"samples_ts", ts_json + "]", csv_quote(ts_csv)});
     str("cpu_kernels", r.cpu_kernels);
@@ -364,17 +413,28 @@ std::string format_markdown(std::span<const BenchResult> rows) {
         head.push_back("n_batch");
         right.push_back(true);
     }
+    const bool show_np = std::any_of(rows.begin(), rows.end(), [](const BenchResult& r) { return r.n_parallel != 1; });
+    if (show_np) {
+        head.push_back("np");
+        right.push_back(true);
+    }
     for (const char* h : {"test", "t/s", "roofline"}) head.push_back(h);
     right.insert(right.end(), {true, true, true});
+    if (show_np) {
+        head.push_back("t/s per seq");
+        right.push_back(true);
+    }
 
     std::vector<std::vector<std::string>> cells;
     for (const BenchResult& r : rows) {
         std::vector<std::string> c = {r.model_type, size_text(r.model_size), params_text(r.model_n_params),
                                       backend_display(r.backend), fmt::format("{}", r.n_threads)};
         if (show_batch) c.push_back(fmt::format("{}", r.n_batch));
+        if (show_np) c.push_back(fmt::format("{}", r.n_parallel));
         c.push_back(r.test_name());
         c.push_back(fmt::format("{:.2f} ± {:.2f}", r.ts.mean, r.ts.stddev));
         c.push_back(r.roofline > 0 ? fmt::format("{:.1f}%", 100.0 * r.roofline) : "-");
+        if (show_np) c.push_back(fmt::format("{:.2f} ± {:.2f}", r.ts_per_seq.mean, r.ts_per_seq.stddev));
         cells.push_back(std::move(c));
     }
     // Column widths in characters ("±" is one character, two bytes).

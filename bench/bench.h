@@ -6,10 +6,13 @@
 //   auto rows = ember::bench::run_bench({.models = {"m.gguf"}, .threads = {2}}, probes);
 //   std::cout << ember::bench::format_markdown(rows);
 //
-// Workload per test (pp512, tg128, pp512+tg128): a fresh Session with n_ctx = n_prompt + n_gen;
-// the prompt is random ids (BOS first when the vocab adds BOS) decoded n_batch at a time; the
-// generation is n_gen one-token decodes starting from BOS. One untimed warm-up, then `reps`
-// timed repetitions, each after clearing the KV cache. ts = 1e9·(n_prompt + n_gen) / t_ns.
+// Workload per test (pp512, tg128, pp512+tg128): an Engine of N = n_parallel sequences with
+// n_ctx = N · (n_depth + n_prompt + n_gen). Each repetition clears the cache, then (untimed)
+// fills n_depth random tokens per sequence; then, timed: the N prompts of random ids (BOS first
+// when the vocab adds BOS) processed together, n_batch tokens a step; then n_gen steps in which
+// every sequence decodes one token (lock-step, as llama-batched-bench). One untimed warm-up, then
+// `reps` timed repetitions. ts = 1e9·N·(n_prompt + n_gen) / t_ns (aggregate over the sequences),
+// ts_per_seq = ts / N.
 #pragma once
 
 #include "model/quantize/synth.h"
@@ -81,6 +84,8 @@ struct BenchParams {
     std::vector<int> threads = {0};          // 0: all hardware threads
     uint32_t n_batch = 2048;
     std::vector<std::string> backends = {"cpu"};
+    std::vector<int> n_parallel = {1};       // -np: sequences decoded together, one row per value
+    std::vector<int> n_depth = {0};          // -d: context tokens per sequence filled before the test
     uint32_t seed = 1234;                    // for the random prompt and generation ids
     // Progress lines for stderr (nullptr: silent).
     std::function<void(std::string_view line)> progress;
@@ -96,11 +101,14 @@ struct BenchResult {
     uint32_t n_batch = 0;
     int n_prompt = 0;
     int n_gen = 0;
+    int n_depth = 0;
+    int n_parallel = 1;
     std::string test_time;   // ISO 8601 UTC, when the test started
     std::vector<uint64_t> samples_ns;
     std::vector<double> samples_ts;
     Stats ns;
-    Stats ts;
+    Stats ts;          // aggregate tokens/s of all n_parallel sequences
+    Stats ts_per_seq;  // per sequence (ts / n_parallel)
     // Model cost, per token: weight bytes a one-token decode reads, and FLOPs a prompt token needs.
     double bytes_per_token = 0;
     double flops_per_token = 0;
@@ -113,7 +121,8 @@ struct BenchResult {
     double peak_int8_gops = 0;
     std::string cpu_kernels;  // the CPU kernel variant ("scalar", "avx2")
 
-    std::string test_name() const { return TestSpec{n_prompt, n_gen}.name(); }
+    // "pp512", "tg128 @ d1024" (llama-bench's names)
+    std::string test_name() const;
 };
 
 // Runs every test for every model × backend × thread count. Throws ember::Error for an
@@ -121,8 +130,9 @@ struct BenchResult {
 std::vector<BenchResult> run_bench(const BenchParams& params, const Probes& probes);
 
 // Roofline of one result: the ideal time divided by the mean measured time, where the ideal
-// time is n_prompt · (int8_flops_per_token / int8 peak + the other FLOPs / FP32 peak)
-// + n_gen · bytes_per_token / bandwidth. For pp this is FLOPs per token · t/s / peak (with the
+// time is n_parallel · n_prompt · (int8_flops_per_token / int8 peak + the other FLOPs / FP32
+// peak) + n_gen · bytes_per_token / bandwidth (a lock-step of n_parallel tokens reads the weights
+// once). For pp this is FLOPs per token · t/s / peak (with the
 // int8 part against the int8 peak when it was measured, else everything against the FP32
 // peak), for tg bytes_per_token · t/s / bandwidth. The peaks are scaled by n_threads /
 // probes.threads when a row uses fewer threads than the probe did (bandwidth is not: one

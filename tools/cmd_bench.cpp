@@ -25,6 +25,8 @@ struct BenchOptions {
     std::vector<std::string> p_args;  // -p values; "-pg a,b" arrives as "g" followed by "a,b"
     std::vector<std::string> n_args;
     std::vector<std::string> pg_args;
+    std::vector<std::string> np_args;  // --parallel; "-np N" arrives in n_args as "p" then "N"
+    std::vector<std::string> d_args;
     int reps = 5;
     std::vector<std::string> t_args;
     uint32_t n_batch = 2048;
@@ -94,6 +96,21 @@ int run(BenchOptions& o) {
         }
     }
     for (const std::string& a : o.pg_args) params.pg.push_back(pg_pair(a));
+    // -n: plain values are generation lengths; a "p" (from "-np") makes the next value -np's.
+    std::vector<std::string> n_plain, np = o.np_args;
+    for (size_t i = 0; i < o.n_args.size(); ++i) {
+        if (o.n_args[i] == "p") {
+            if (i + 1 >= o.n_args.size()) ember::fail("-np needs a value: sequences decoded together, comma list");
+            np.push_back(o.n_args[++i]);
+        } else if (o.n_args[i].size() > 1 && o.n_args[i][0] == 'p') {
+            np.push_back(o.n_args[i].substr(1));  // "-np4"
+        } else {
+            n_plain.push_back(o.n_args[i]);
+        }
+    }
+    o.n_args = n_plain;
+    if (!np.empty()) params.n_parallel = ints(np, "-np");
+    if (!o.d_args.empty()) params.n_depth = ints(o.d_args, "-d");
     const bool only_pg = !params.pg.empty() && p_plain.empty() && o.n_args.empty();
     if (!p_plain.empty()) params.n_prompt = ints(p_plain, "-p");
     if (!o.n_args.empty()) params.n_gen = ints(o.n_args, "-n");
@@ -175,6 +192,9 @@ ember::cli::Run setup(CLI::App& cmd) {
     cmd.add_option("-p,--n-prompt", o->p_args, "prompt lengths, comma list (default 512; 0: no pp test)");
     cmd.add_option("-n,--n-gen", o->n_args, "generation lengths, comma list (default 128; 0: no tg test)");
     cmd.add_option("--pg", o->pg_args, "combined test PROMPT,GEN (also accepted as -pg)");
+    cmd.add_option("--parallel", o->np_args,
+                   "sequences decoded together, comma list (also -np; default 1): t/s is their aggregate");
+    cmd.add_option("-d,--n-depth", o->d_args, "context tokens per sequence filled before each test, comma list (default 0)");
     cmd.add_option("-r,--repetitions", o->reps, "timed repetitions per test")->capture_default_str();
     cmd.add_option("-t,--threads", o->t_args, "thread counts, comma list (default: all cores)");
     cmd.add_option("-b,--batch-size", o->n_batch, "tokens per decode step for the prompt")->capture_default_str();

@@ -154,6 +154,49 @@ protected:
 };
 std::string BenchOnTinyModel::path_;
 
+// -np and -d: rows per (sequences, depth, test); t/s counts the tokens of every sequence.
+TEST_F(BenchOnTinyModel, ParallelSequencesAndDepthRows) {
+    BenchParams params;
+    params.models = {path_};
+    params.n_prompt = {8};
+    params.n_gen = {4};
+    params.reps = 2;
+    params.threads = {2};
+    params.n_parallel = {1, 3};
+    params.n_depth = {0, 6};
+    const Probes probes{.threads = 2, .bandwidth_gbs = 10, .peak_gflops = 50, .flops_kernel = "test",
+                        .bandwidth_pattern = "test", .peak_int8_gops = 0, .int8_kernel = ""};
+    const std::vector<BenchResult> rows = run_bench(params, probes);
+    ASSERT_EQ(rows.size(), 8u);  // 2 sequence counts × 2 depths × (pp8, tg4)
+    const char* names[] = {"pp8", "tg4", "pp8 @ d6", "tg4 @ d6"};
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const BenchResult& r = rows[i];
+        const int np = i < 4 ? 1 : 3;
+        EXPECT_EQ(r.n_parallel, np);
+        EXPECT_EQ(r.n_depth, i % 4 < 2 ? 0 : 6);
+        EXPECT_EQ(r.test_name(), names[i % 4]);
+        ASSERT_EQ(r.samples_ts.size(), 2u);
+        for (size_t k = 0; k < 2; ++k) {
+            EXPECT_NEAR(r.samples_ts[k], 1e9 * np * (r.n_prompt + r.n_gen) / static_cast<double>(r.samples_ns[k]), 1e-6);
+        }
+        EXPECT_GT(r.ts.mean, 0);
+        EXPECT_DOUBLE_EQ(r.ts_per_seq.mean, r.ts.mean / np);
+        EXPECT_GT(r.roofline, 0);
+    }
+    EXPECT_GT(rows[2].flops_per_token, rows[0].flops_per_token);  // attention over the depth
+    const std::string md = format_markdown(rows);
+    EXPECT_NE(md.find(" np |"), std::string::npos) << md;
+    EXPECT_NE(md.find("t/s per seq"), std::string::npos) << md;
+    EXPECT_NE(md.find("tg4 @ d6"), std::string::npos) << md;
+    const std::string json = format_json(rows);
+    EXPECT_TRUE(JsonChecker(json).document()) << json;
+    for (const char* field : {"\"n_parallel\": 3", "\"n_depth\": 6", "\"avg_ts_per_seq\": ", "\"stddev_ts_per_seq\": "}) {
+        EXPECT_NE(json.find(field), std::string::npos) << field;
+    }
+    params.n_parallel = {65};
+    EXPECT_NE(test::error_of([&] { run_bench(params, probes); }).find("-np must be 1 .. 64"), std::string::npos);
+}
+
 TEST_F(BenchOnTinyModel, RowsHaveTheWorkloadAndPositiveSpeeds) {
     BenchParams params;
     params.models = {path_};
