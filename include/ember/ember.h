@@ -13,6 +13,7 @@
 
 #include "ember/backends.h"
 #include "ember/engine.h"
+#include "ember/parallel.h"
 #include "ember/error.h"
 #include "ember/gguf.h"
 #include "ember/model.h"

@@ -185,6 +185,25 @@ prompt_file_missing)
   run_ember generate -m "$stories" -f /nonexistent/prompt.txt -n 2
   expect_rc 1; expect_err "/nonexistent/prompt.txt: cannot open" ;;
 
+generate_parallel_matches_alone)
+  # --parallel 2 over 3 prompt lines: each completion is the one `generate` gives alone (greedy).
+  printf 'Once upon a time\nTom had a big red ball.\n\nOne day\n' > prompts.txt
+  run_ember generate --parallel 2 -f prompts.txt -n 12 --temp 0 -c 128
+  expect_rc 0; expect_err "3 requests"
+  [ "$(wc -l < out.txt)" -eq 3 ] || die "expected 3 completions: $out"
+  i=0
+  while IFS= read -r prompt; do
+    [ -n "$prompt" ] || continue
+    i=$((i + 1))
+    alone=$(timeout 60 "$ember" generate -m "$stories" -p "$prompt" -n 12 --temp 0 -c 128 2>/dev/null | head -n 1)
+    line=$(sed -n "${i}p" out.txt)
+    [ "$line" = "[$i] $prompt$alone" ] || die "completion $i: '$line', alone: '[$i] $prompt$alone'"
+  done < prompts.txt
+  printf '\n  \n' > blank.txt
+  run_ember generate --parallel 2 -f blank.txt
+  expect_rc 1; expect_err "no prompts"
+  run_ember generate --parallel 65 -p x
+  expect_rc 2 ;;
 progress_log_is_plain_lines)
   # stderr to a file: plain progress lines (one every 5 s, then a final one), never '\r' frames.
   run_ember synth --shape test-tiny --type Q8_0 out.gguf
