@@ -105,8 +105,8 @@ struct LoopState {
 
 class Loop : public Object {
 public:
-    Loop(std::shared_ptr<LoopState> st, Renderer* r, const Node* node, std::shared_ptr<Frame> frame)
-        : st_(std::move(st)), renderer_(r), node_(node), frame_(std::move(frame)) {}
+    Loop(std::shared_ptr<LoopState> st, const Node* node, std::shared_ptr<Frame> frame)
+        : st_(std::move(st)), node_(node), frame_(std::move(frame)) {}
     std::string type_name() const override { return "LoopContext"; }
     bool callable() const override { return node_->flag; }
     bool get_attr(std::string_view name, Value& out) const override {
@@ -160,7 +160,6 @@ public:
 
 private:
     std::shared_ptr<LoopState> st_;
-    Renderer* renderer_;
     const Node* node_;
     std::shared_ptr<Frame> frame_;
 };
@@ -361,7 +360,7 @@ void Renderer::run_for(const Node& n, const Value& iterable, std::string& out, s
     auto st = std::make_shared<LoopState>();
     st->items = std::move(items);
     st->depth = depth;
-    auto loop_obj = std::make_shared<Loop>(st, this, &n, n.flag ? capture(frame) : nullptr);
+    auto loop_obj = std::make_shared<Loop>(st, &n, n.flag ? capture(frame) : nullptr);
     Value loop = Value::object(loop_obj);
     for (size_t k = 0; k < st->items.size(); ++k) {
         count_iterations(1);

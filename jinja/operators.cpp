@@ -253,8 +253,8 @@ Value py_slice(const Value& obj, const Value& start_v, const Value& stop_v, cons
         throw_error(ErrorKind::Type, std::string("slice indices must be integers or None, not ") + v.type_name());
         (void)what;
     };
-    auto [has_step, step] = index(step_v, "step");
-    if (!has_step) step = 1;
+    auto step_arg = index(step_v, "step");
+    int64_t step = step_arg.first ? step_arg.second : 1;
     if (step == 0) throw_error(ErrorKind::Type, "slice step cannot be zero");
     if (step == INT64_MIN) step = -INT64_MAX;
     std::vector<std::string_view> chars;

@@ -19,6 +19,50 @@ struct Value;
 
 enum class Kind : uint8_t { Undefined, None, Bool, Int, Float, String, List, Dict, Object };
 
+struct ListObj;
+struct DictObj;
+class Object;
+
+struct Value {
+    Kind kind = Kind::Undefined;
+    bool b = false;
+    bool security = false;  // an Undefined from a blocked attribute (SecurityError when used)
+    bool markup = false;    // a String marked safe (|safe, |escape): `markup + str` escapes the str
+    int64_t i = 0;
+    double f = 0.0;
+    std::string s;  // String text; Undefined: the error message when it is used
+    std::shared_ptr<ListObj> list;
+    std::shared_ptr<DictObj> dict;
+    std::shared_ptr<Object> obj;
+
+    static Value undefined(std::string message = "", bool security = false);
+    static Value none();
+    static Value boolean(bool v);
+    static Value integer(int64_t v);
+    static Value number(double v);
+    static Value string(std::string v);
+    static Value make_list(std::vector<Value> items = {}, bool tuple = false);
+    static Value make_generator(std::vector<Value> items);
+    static Value make_dict();
+    static Value make_namespace();
+    static Value object(std::shared_ptr<Object> o);
+
+    bool is_undefined() const { return kind == Kind::Undefined; }
+    bool is_none() const { return kind == Kind::None; }
+    bool is_string() const { return kind == Kind::String; }
+    bool is_int() const { return kind == Kind::Int; }
+    bool is_number() const { return kind == Kind::Int || kind == Kind::Float || kind == Kind::Bool; }
+    bool is_list() const { return kind == Kind::List; }
+    bool is_dict() const { return kind == Kind::Dict; }
+    bool is_namespace() const;
+    bool is_mapping() const;
+    bool is_callable() const;
+    double as_double() const;  // numbers only
+
+    bool truthy() const;
+    std::string type_name() const;  // Python's type(x).__name__
+};
+
 struct ListObj {
     std::vector<Value> items;
     bool tuple = false;
@@ -55,45 +99,10 @@ public:
     virtual void clear() {}  // breaks reference cycles at the end of a render
 };
 
-struct Value {
-    Kind kind = Kind::Undefined;
-    bool b = false;
-    bool security = false;  // an Undefined from a blocked attribute (SecurityError when used)
-    bool markup = false;    // a String marked safe (|safe, |escape): `markup + str` escapes the str
-    int64_t i = 0;
-    double f = 0.0;
-    std::string s;  // String text; Undefined: the error message when it is used
-    std::shared_ptr<ListObj> list;
-    std::shared_ptr<DictObj> dict;
-    std::shared_ptr<Object> obj;
 
-    static Value undefined(std::string message = "", bool security = false);
-    static Value none();
-    static Value boolean(bool v);
-    static Value integer(int64_t v);
-    static Value number(double v);
-    static Value string(std::string v);
-    static Value make_list(std::vector<Value> items = {}, bool tuple = false);
-    static Value make_generator(std::vector<Value> items);
-    static Value make_dict();
-    static Value make_namespace();
-    static Value object(std::shared_ptr<Object> o);
-
-    bool is_undefined() const { return kind == Kind::Undefined; }
-    bool is_none() const { return kind == Kind::None; }
-    bool is_string() const { return kind == Kind::String; }
-    bool is_int() const { return kind == Kind::Int; }
-    bool is_number() const { return kind == Kind::Int || kind == Kind::Float || kind == Kind::Bool; }
-    bool is_list() const { return kind == Kind::List; }
-    bool is_dict() const { return kind == Kind::Dict; }
-    bool is_namespace() const { return kind == Kind::Dict && dict->is_namespace; }
-    bool is_mapping() const { return kind == Kind::Dict && !dict->is_namespace; }
-    bool is_callable() const { return kind == Kind::Object && obj->callable(); }
-    double as_double() const;  // numbers only
-
-    bool truthy() const;
-    std::string type_name() const;  // Python's type(x).__name__
-};
+inline bool Value::is_namespace() const { return kind == Kind::Dict && dict->is_namespace; }
+inline bool Value::is_mapping() const { return kind == Kind::Dict && !dict->is_namespace; }
+inline bool Value::is_callable() const { return kind == Kind::Object && obj->callable(); }
 
 // Python str(x) and repr(x).
 std::string to_str(const Value& v);
