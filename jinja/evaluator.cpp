@@ -156,7 +156,10 @@ public:
         r.leave_call();
         return Value::string(std::move(out));
     }
-    void clear() override { frame_.reset(); }
+    void clear() override {
+        frame_.reset();
+        st_->last_changed = Value();  // loop.changed(loop) would otherwise be a cycle
+    }
 
 private:
     std::shared_ptr<LoopState> st_;
@@ -202,6 +205,7 @@ Renderer::~Renderer() {
     for (auto& f : captured_) {
         auto vars = std::move(f->vars);
     }
+    for (auto& o : objects_) o->clear();
 }
 
 std::string Renderer::render(const Body& body) {
@@ -361,18 +365,23 @@ void Renderer::run_for(const Node& n, const Value& iterable, std::string& out, s
     st->items = std::move(items);
     st->depth = depth;
     auto loop_obj = std::make_shared<Loop>(st, &n, n.flag ? capture(frame) : nullptr);
-    Value loop = Value::object(loop_obj);
-    for (size_t k = 0; k < st->items.size(); ++k) {
-        count_iterations(1);
-        st->index0 = k;
-        auto inner = std::make_shared<Frame>();
-        inner->parent = frame;
-        inner->vars["loop"] = loop;
-        assign(*n.a, st->items[k], inner);
-        Flow f = exec(n.body, out, inner);
-        if (f == Flow::Break) break;
+    objects_.push_back(loop_obj);
+    {
+        Value loop = Value::object(loop_obj);
+        for (size_t k = 0; k < st->items.size(); ++k) {
+            count_iterations(1);
+            st->index0 = k;
+            auto inner = std::make_shared<Frame>();
+            inner->parent = frame;
+            inner->vars["loop"] = loop;
+            assign(*n.a, st->items[k], inner);
+            Flow f = exec(n.body, out, inner);
+            if (f == Flow::Break) break;
+        }
     }
     loop_obj->clear();
+    // Nothing kept it (no namespace or macro frame holds `loop`): free its items now.
+    if (loop_obj.use_count() == 2 && objects_.back() == loop_obj) objects_.pop_back();
 }
 
 void Renderer::assign(const Node& target, const Value& v, std::shared_ptr<Frame>& frame) {

@@ -76,6 +76,7 @@ private:
     uint64_t iterations_ = 0;
     std::vector<std::shared_ptr<Frame>> captured_;
     std::vector<std::shared_ptr<DictObj>> namespaces_;
+    std::vector<std::shared_ptr<Object>> objects_;  // loop objects: cleared at the end
 
     [[noreturn]] void rethrow_at(const Node& n, const TemplateError& e) const;
     Value lookup(const std::string& name, const std::shared_ptr<Frame>& frame) const;

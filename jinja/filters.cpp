@@ -573,7 +573,7 @@ Value f_truncate(Renderer&, const Value& v, CallArgs& a) {
     int64_t length = arg_int(a, 0, "length", 255);
     bool killwords = arg_bool(a, 1, "killwords", false);
     std::string end = arg_str(a, 2, "end", "...");
-    int64_t leeway = arg_int(a, 3, "leeway", 0);
+    int64_t leeway = arg_int(a, 3, "leeway", 5);  // Jinja's truncate.leeway policy
     std::vector<std::string_view> cs = utf8_chars(s);
     int64_t n = static_cast<int64_t>(cs.size());
     if (n <= length + leeway) return Value::string(s);

@@ -6,6 +6,7 @@
 #include "jinja/value.h"
 
 #include <ctime>
+#include <memory>
 
 namespace ember::jinja {
 
@@ -100,12 +101,13 @@ Value g_strftime_now(Renderer&, CallArgs& a) {
     return Value::string(out);
 }
 
-class Cycler : public Object {
+class Cycler : public Object, public std::enable_shared_from_this<Cycler> {
 public:
     explicit Cycler(std::vector<Value> items) : items_(std::move(items)) {}
     std::string type_name() const override { return "Cycler"; }
     bool get_attr(std::string_view name, Value& out) const override {
-        auto self = const_cast<Cycler*>(this);
+        // The bound methods keep the cycler alive (`{% set f = cycler(1, 2).next %}`).
+        auto self = std::const_pointer_cast<Cycler>(shared_from_this());
         if (name == "current") { out = items_.empty() ? Value::none() : items_[pos_]; return true; }
         if (name == "next") {
             out = make_builtin("next", [self](Renderer&, CallArgs&) {
