@@ -34,7 +34,7 @@ int run_parallel(const GenerateOptions& o, const std::string& text) {
         if (end == std::string::npos) end = text.size();
         const std::string line = text.substr(start, end - start);
         if (line.find_first_not_of(" \t\r") != std::string::npos) {
-            requests.push_back({line, ember::GenerateParams{o.n_predict, o.sampling}});
+            requests.push_back({line, ember::GenerateParams{o.n_predict, o.sampling, false}});
         }
         start = end + 1;
     }
@@ -77,7 +77,7 @@ int run(const GenerateOptions& o) {
     ember::Session session(model, o.session.params());
     const double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 
-    ember::GenerateParams params{o.n_predict, o.sampling};
+    ember::GenerateParams params{o.n_predict, o.sampling, false};
     // A failed write (a full disk, a reader that went away with SIGPIPE ignored) ends the generation.
     const ember::GenerateResult r = session.generate(prompt, params, ember::cli::try_write_stdout);
     ember::cli::write_stdout("\n");

@@ -112,6 +112,13 @@ public:
     void seq_shift(SeqId seq, int32_t p0, int32_t p1, int32_t delta);
     void clear();  // every sequence
 
+    // Prefix reuse: empties dst, then gives it the cells of the longest prefix of `tokens` that
+    // another sequence holds unshifted at positions 0, 1, ... (at most tokens.size() - 1, so the
+    // rest computes at least the last token). Returns the tokens reused (0: none).
+    uint32_t reuse_prefix(SeqId dst, std::span<const int32_t> tokens);
+    // How many leading tokens of `tokens` seq holds, unshifted, at positions 0, 1, ...
+    uint32_t seq_common_prefix(SeqId seq, std::span<const int32_t> tokens) const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

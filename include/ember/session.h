@@ -43,6 +43,10 @@ struct SessionParams {
 struct GenerateParams {
     int32_t n_predict = 128;  // tokens to generate; -1: until end of generation or a full context
     SamplerParams sampling;
+    // Keep the cells of the sequence's tokens that begin the prompt (a chat resending its
+    // history), or on a shared engine take another sequence's (Engine::reuse_prefix), and
+    // compute only the rest. Off: every generate starts from an empty sequence.
+    bool reuse_prefix = false;
 };
 
 enum class StopReason { Length, EndOfGeneration, Callback, StopFlag };
@@ -52,6 +56,7 @@ struct GenerateResult {
     std::string text;                // the generated text (not the prompt)
     std::vector<int32_t> tokens;     // the generated tokens
     size_t n_prompt = 0;             // prompt tokens (with BOS)
+    size_t n_reused = 0;             // of which were already in the cache (reuse_prefix)
     StopReason stop = StopReason::Length;
     double prompt_ms = 0;            // processing the prompt
     double generate_ms = 0;          // sampling and decoding the generated tokens

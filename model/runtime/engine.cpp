@@ -158,7 +158,7 @@ void Engine::Impl::compute_step(const Batch& batch, const Step& step, BatchLogit
         seqs.push_back(tokens[i].seqs);
         if (tokens[i].logits) out_rows.push_back(static_cast<int32_t>(i));
     }
-    cache->occupy(step.head, pos, seqs);
+    cache->occupy(step.head, ids, pos, seqs);
 
     GraphInputs in;
     in.n_tokens = step.n;
@@ -312,6 +312,33 @@ void Engine::seq_shift(SeqId seq, int32_t p0, int32_t p1, int32_t delta) {
         impl_->cache->restore(std::move(before));
         throw;
     }
+}
+
+uint32_t Engine::reuse_prefix(SeqId dst, std::span<const int32_t> tokens) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->check_seq(dst, "reuse_prefix");
+    impl_->cache->seq_rm(dst, 0, -1);
+    if (tokens.size() < 2) return 0;
+    // At most all but the last token: the step that computes it gives the logits.
+    const auto most = static_cast<uint32_t>(tokens.size() - 1);
+    SeqId best = -1;
+    uint32_t best_n = 0;
+    for (SeqId s = 0; s < static_cast<SeqId>(impl_->params.n_seq); ++s) {
+        if (s == dst) continue;
+        const uint32_t n = std::min(most, impl_->cache->seq_common_prefix(s, tokens));
+        if (n > best_n) {
+            best = s;
+            best_n = n;
+        }
+    }
+    if (best >= 0) impl_->cache->seq_cp(best, dst, 0, static_cast<int32_t>(best_n));
+    return best_n;
+}
+
+uint32_t Engine::seq_common_prefix(SeqId seq, std::span<const int32_t> tokens) const {
+    std::lock_guard lock(impl_->mutex);
+    impl_->check_seq(seq, "seq_common_prefix");
+    return impl_->cache->seq_common_prefix(seq, tokens);
 }
 
 void Engine::clear() {

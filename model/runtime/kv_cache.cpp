@@ -74,9 +74,24 @@ std::optional<uint32_t> KvCache::find_slot(uint32_t n) const {
     return std::nullopt;
 }
 
-void KvCache::occupy(uint32_t head, std::span<const int32_t> pos, std::span<const SeqSet> seqs) {
-    if (pos.size() != seqs.size() || head + pos.size() > cells_.size()) fail("KV cache: step out of the cells");
-    for (size_t i = 0; i < pos.size(); ++i) cells_[head + i] = {pos[i], seqs[i]};
+void KvCache::occupy(uint32_t head, std::span<const int32_t> tokens, std::span<const int32_t> pos,
+                     std::span<const SeqSet> seqs) {
+    if (pos.size() != seqs.size() || tokens.size() != pos.size() || head + pos.size() > cells_.size()) {
+        fail("KV cache: step out of the cells");
+    }
+    for (size_t i = 0; i < pos.size(); ++i) cells_[head + i] = {pos[i], seqs[i], tokens[i], false};
+}
+
+uint32_t KvCache::seq_common_prefix(int32_t seq, std::span<const int32_t> tokens) const {
+    std::vector<int32_t> at(tokens.size(), -1);  // the unmoved token the sequence holds at each position
+    for (const KvCell& c : cells_) {
+        if ((c.seqs & seq_bit(seq)) != 0 && !c.moved && c.pos >= 0 && static_cast<size_t>(c.pos) < at.size()) {
+            at[static_cast<size_t>(c.pos)] = c.token;
+        }
+    }
+    uint32_t n = 0;
+    while (n < tokens.size() && at[n] == tokens[n]) ++n;
+    return n;
 }
 
 std::vector<float> KvCache::mask(uint32_t n_kv, std::span<const int32_t> pos, std::span<const SeqSet> seqs) const {
@@ -140,6 +155,7 @@ std::vector<int32_t> KvCache::seq_add(int32_t seq, int32_t p0, int32_t p1, int32
             continue;
         }
         c.pos += delta;
+        c.moved = true;
         moved[i] = delta;
     }
     return moved;

@@ -28,7 +28,9 @@ constexpr SeqSet seq_bit(int32_t seq) { return SeqSet{1} << seq; }
 
 struct KvCell {
     int32_t pos = -1;
-    SeqSet seqs = 0;  // 0: free
+    SeqSet seqs = 0;     // 0: free
+    int32_t token = -1;  // the token whose K and V the cell holds
+    bool moved = false;  // shifted (seq_add): its K/V saw a context that is gone, so no prefix reuse
     bool free() const { return seqs == 0; }
 };
 
@@ -53,8 +55,9 @@ public:
     uint32_t n_kv() const;
     // The first cell of a run of n free cells (first fit), or nothing when there is none.
     std::optional<uint32_t> find_slot(uint32_t n) const;
-    // Records that a step wrote token i (at pos[i], of sequences seqs[i]) into cell head + i.
-    void occupy(uint32_t head, std::span<const int32_t> pos, std::span<const SeqSet> seqs);
+    // Records that a step wrote tokens[i] (at pos[i], of sequences seqs[i]) into cell head + i.
+    void occupy(uint32_t head, std::span<const int32_t> tokens, std::span<const int32_t> pos,
+                std::span<const SeqSet> seqs);
     // The mask F32 [n_kv, T] of a step: row i is 0 for the cells token i sees, -inf elsewhere.
     std::vector<float> mask(uint32_t n_kv, std::span<const int32_t> pos, std::span<const SeqSet> seqs) const;
 
@@ -69,6 +72,8 @@ public:
     // also seen by another sequence cannot move (their position is shared) and throw.
     std::vector<int32_t> seq_add(int32_t seq, int32_t p0, int32_t p1, int32_t delta);
     void clear();
+    // How many leading tokens of `tokens` sequence `seq` holds, unmoved, at positions 0, 1, ...
+    uint32_t seq_common_prefix(int32_t seq, std::span<const int32_t> tokens) const;
 
     // The cell bookkeeping, to undo a step whose compute failed.
     std::vector<KvCell> snapshot() const { return cells_; }

@@ -144,9 +144,23 @@ GenerateResult Session::generate(std::string_view prompt, const GenerateParams& 
     Sampler sampler(params.sampling);
     result.seed = sampler.seed();
 
-    clear();
     auto t0 = std::chrono::steady_clock::now();
-    decode(prompt_tokens);
+    size_t reused = 0;
+    if (params.reuse_prefix) {
+        logits_ = {};
+        const size_t own = std::min<size_t>(engine_->seq_common_prefix(seq_, prompt_tokens), prompt_tokens.size() - 1);
+        if (own > 0) {
+            engine_->seq_rm(seq_, static_cast<int32_t>(own), -1);
+            reused = own;
+        } else {
+            reused = engine_->reuse_prefix(seq_, prompt_tokens);
+        }
+        history_.assign(prompt_tokens.begin(), prompt_tokens.begin() + static_cast<std::ptrdiff_t>(reused));
+    } else {
+        clear();
+    }
+    result.n_reused = reused;
+    decode(std::span<const int32_t>(prompt_tokens).subspan(reused));
     for (int32_t t : prompt_tokens) sampler.accept(t);
     result.prompt_ms = ms_since(t0);
 

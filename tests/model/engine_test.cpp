@@ -340,6 +340,36 @@ TEST(Engine, BadBatchesAreErrorsThatDisturbNoOtherSequence) {
     for (size_t i = 0; i < more.size(); ++i) expect_same_row(b.row(i), a.row(i), "after the errors");
 }
 
+// reuse_prefix: a second turn that resends the first turn's prompt and reply computes only
+// the new tokens, and generates what a fresh sequence would.
+TEST(Engine, SessionReusesItsOwnPrefixAndAnotherSequences) {
+    const std::string turn1 = "Once upon a time, there was a little girl named Lily.";
+    GenerateParams p;
+    p.n_predict = 12;
+    p.sampling.temperature = 0.0f;
+    p.reuse_prefix = true;
+    auto engine = std::make_shared<Engine>(stories(), EngineParams{.n_ctx = 256, .n_seq = 2});
+    Session chat(engine, 0);
+    const GenerateResult r1 = chat.generate(turn1, p);
+    EXPECT_EQ(r1.n_reused, 0u);
+    const std::string turn2 = turn1 + r1.text + " Then she went home.";
+    const GenerateResult r2 = chat.generate(turn2, p);
+    const size_t n_turn2 = tokens_of(turn2).size();
+    EXPECT_EQ(r2.n_prompt, n_turn2);
+    EXPECT_GE(r2.n_reused, tokens_of(turn1).size()) << "the first turn's prompt is in the cache";
+    EXPECT_LT(r2.n_reused, n_turn2);
+    Session fresh(stories(), {.n_ctx = 256});
+    GenerateParams no_reuse = p;
+    no_reuse.reuse_prefix = false;
+    EXPECT_EQ(r2.tokens, fresh.generate(turn2, no_reuse).tokens);
+
+    // Another Session on the engine starts from sequence 0's cells.
+    Session other(engine, 1);
+    const GenerateResult r3 = other.generate(turn1 + " She", p);
+    EXPECT_EQ(r3.n_reused, tokens_of(turn1).size() - 0) << "the shared first sentence";
+    EXPECT_EQ(r3.tokens, fresh.generate(turn1 + " She", no_reuse).tokens);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, EngineOn, testing::ValuesIn(backends_under_test()),
                          [](const testing::TestParamInfo<std::string>& info) { return info.param; });
 

@@ -29,7 +29,7 @@ const std::vector<ParallelRequest> kRequests = {
     {"One day", greedy(15)},
     {"Lily", greedy(1)},
     {"She liked to play with her friends in the park every day after school.", greedy(12)},
-    {"Once upon a time", GenerateParams{.n_predict = 10, .sampling = {.temperature = 0.8f, .seed = 7}}},
+    {"Once upon a time", GenerateParams{.n_predict = 10, .sampling = {.temperature = 0.8f, .seed = 7}, .reuse_prefix = false}},
 };
 
 TEST(GenerateParallel, EachRequestGetsWhatItGetsAlone) {
