@@ -98,13 +98,7 @@ ember::cli::Run setup(CLI::App& cmd) {
     auto* p = cmd.add_option("-p,--prompt", o->prompt, "prompt text");
     cmd.add_option("-f,--file", o->prompt_file, "read the prompt from a file (- for standard input)")->excludes(p);
     cmd.add_option("-n,--n-predict", o->n_predict, "tokens to generate (-1: until the end of text)");
-    cmd.add_option("--temp", o->sampling.temperature, "temperature (0: greedy)")->check(ember::cli::kNonNegative);
-    cmd.add_option("--top-k", o->sampling.top_k, "top-k (0: off)")->check(ember::cli::kNonNegative);
-    cmd.add_option("--top-p", o->sampling.top_p, "top-p (1: off)");
-    cmd.add_option("--min-p", o->sampling.min_p, "min-p (0: off)");
-    cmd.add_option("--repeat-penalty", o->sampling.repeat_penalty, "repetition penalty (1: off)");
-    cmd.add_option("--repeat-last-n", o->sampling.repeat_last_n, "tokens the repetition penalty looks back over");
-    cmd.add_option("--seed", o->sampling.seed, "random seed (default: random)");
+    ember::cli::add_sampling_options(cmd, o->sampling);
     cmd.add_option("--parallel", o->parallel,
                    "run each line of the prompt (-f FILE) as its own request, N sequences at once through one engine")
         ->check(CLI::Range(1, 64));

@@ -21,6 +21,16 @@ void SessionOptions::add_to(CLI::App& cmd, bool with_runtime) {
     cmd.add_flag("--ctx-shift", ctx_shift, "at a full context drop the older half instead of failing");
 }
 
+void add_sampling_options(CLI::App& cmd, SamplerParams& sampling) {
+    cmd.add_option("--temp", sampling.temperature, "temperature (0: greedy)")->check(kNonNegative);
+    cmd.add_option("--top-k", sampling.top_k, "top-k (0: off)")->check(kNonNegative);
+    cmd.add_option("--top-p", sampling.top_p, "top-p (1: off)");
+    cmd.add_option("--min-p", sampling.min_p, "min-p (0: off)");
+    cmd.add_option("--repeat-penalty", sampling.repeat_penalty, "repetition penalty (1: off)");
+    cmd.add_option("--repeat-last-n", sampling.repeat_last_n, "tokens the repetition penalty looks back over");
+    cmd.add_option("--seed", sampling.seed, "random seed (default: random)");
+}
+
 std::string SessionOptions::model_path() const {
     if (!model.empty()) return model;
     for (const char* candidate : {EMBER_BUNDLED_MODEL_INSTALLED, EMBER_BUNDLED_MODEL_SOURCE}) {

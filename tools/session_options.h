@@ -24,6 +24,9 @@ inline const CLI::Validator kNonNegative(
 // -t: 0 (all cores) up to 1024 threads.
 inline const CLI::Range kThreadCount(0, 1024);
 
+// --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --seed (generate, chat).
+void add_sampling_options(CLI::App& cmd, SamplerParams& sampling);
+
 struct SessionOptions {
     std::string model;  // empty: the bundled model
     int threads = 0;

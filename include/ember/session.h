@@ -106,6 +106,9 @@ public:
     // polled between tokens, so another thread can end generation.
     GenerateResult generate(std::string_view prompt, const GenerateParams& params, const TokenCallback& on_piece = {},
                             const std::atomic<bool>* stop = nullptr);
+    // The same from prompt tokens (e.g. a chat template's render tokenized with its special tokens).
+    GenerateResult generate(std::span<const int32_t> prompt_tokens, const GenerateParams& params,
+                            const TokenCallback& on_piece = {}, const std::atomic<bool>* stop = nullptr);
 
     Engine& engine() const { return *engine_; }
     SeqId seq() const { return seq_; }

@@ -7,20 +7,23 @@
 #include <array>
 
 namespace ember::tensor_spec {
+// Internal linkage: is_vector_shape compares the shape functions' addresses in a constant
+// expression, which needs functions that cannot be interposed (not inline ones, with -fPIC).
+namespace {
 
 using Shape = std::array<int64_t, 2>;
 using ShapeFn = Shape (*)(const HParams& hp);
 
-inline Shape embd(const HParams& hp) { return {hp.n_embd, 1}; }
-inline Shape embd_q(const HParams& hp) { return {hp.n_embd_q(), 1}; }
-inline Shape embd_kv(const HParams& hp) { return {hp.n_embd_kv(), 1}; }
-inline Shape vocab_matrix(const HParams& hp) { return {hp.n_embd, hp.n_vocab}; }
-inline Shape q_matrix(const HParams& hp) { return {hp.n_embd, hp.n_embd_q()}; }
-inline Shape kv_matrix(const HParams& hp) { return {hp.n_embd, hp.n_embd_kv()}; }
-inline Shape o_matrix(const HParams& hp) { return {hp.n_embd_q(), hp.n_embd}; }
-inline Shape up_matrix(const HParams& hp) { return {hp.n_embd, hp.n_ff}; }
-inline Shape down_matrix(const HParams& hp) { return {hp.n_ff, hp.n_embd}; }
-inline Shape rope_freqs(const HParams& hp) { return {hp.n_rot / 2, 1}; }
+Shape embd(const HParams& hp) { return {hp.n_embd, 1}; }
+Shape embd_q(const HParams& hp) { return {hp.n_embd_q(), 1}; }
+Shape embd_kv(const HParams& hp) { return {hp.n_embd_kv(), 1}; }
+Shape vocab_matrix(const HParams& hp) { return {hp.n_embd, hp.n_vocab}; }
+Shape q_matrix(const HParams& hp) { return {hp.n_embd, hp.n_embd_q()}; }
+Shape kv_matrix(const HParams& hp) { return {hp.n_embd, hp.n_embd_kv()}; }
+Shape o_matrix(const HParams& hp) { return {hp.n_embd_q(), hp.n_embd}; }
+Shape up_matrix(const HParams& hp) { return {hp.n_embd, hp.n_ff}; }
+Shape down_matrix(const HParams& hp) { return {hp.n_ff, hp.n_embd}; }
+Shape rope_freqs(const HParams& hp) { return {hp.n_rot / 2, 1}; }
 
 // Norms, biases and frequency factors are vectors: F32, used element-wise.
 constexpr bool is_vector_shape(ShapeFn shape) {
@@ -59,4 +62,5 @@ constexpr std::array<TensorSpec, 17> llama_block_tensors(bool qkv_bias_required)
     }};
 }
 
+}  // namespace
 }  // namespace ember::tensor_spec

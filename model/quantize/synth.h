@@ -31,7 +31,7 @@ struct SynthShape {
     uint32_t n_head = 0;
     uint32_t n_head_kv = 0;
     uint32_t n_ff = 0;
-    uint32_t n_vocab = 0;  // must equal the vocabulary's size
+    uint32_t n_vocab = 0;  // of the Llama SPM vocabulary; a synthetic model takes its vocabulary file's size
     uint32_t n_ctx = 0;    // llama.context_length
     float rope_freq_base = 10000.0f;
     float rms_eps = 1e-5f;

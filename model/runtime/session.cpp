@@ -134,9 +134,14 @@ GenerateResult Session::generate(std::string_view prompt, const GenerateParams& 
     if (const size_t bad = first_invalid_utf8(prompt); bad != std::string_view::npos) {
         fail("the prompt is not valid UTF-8 (byte {} of {})", bad, prompt.size());
     }
+    return generate(std::span<const int32_t>(tokenize(prompt)), params, on_piece, stop);
+}
+
+GenerateResult Session::generate(std::span<const int32_t> prompt_tokens, const GenerateParams& params,
+                                 const TokenCallback& on_piece, const std::atomic<bool>* stop) {
+    if (prompt_tokens.empty()) fail("the prompt is empty");
     if (params.n_predict < -1) fail("n_predict must be -1 (unlimited) or >= 0, not {}", params.n_predict);
     GenerateResult result;
-    const std::vector<int32_t> prompt_tokens = tokenize(prompt);
     result.n_prompt = prompt_tokens.size();
     if (prompt_tokens.size() > n_ctx()) {
         fail("the prompt is {} tokens, longer than the context of {} tokens", prompt_tokens.size(), n_ctx());
@@ -160,7 +165,7 @@ GenerateResult Session::generate(std::string_view prompt, const GenerateParams& 
         clear();
     }
     result.n_reused = reused;
-    decode(std::span<const int32_t>(prompt_tokens).subspan(reused));
+    decode(prompt_tokens.subspan(reused));
     for (int32_t t : prompt_tokens) sampler.accept(t);
     result.prompt_ms = ms_since(t0);
 
