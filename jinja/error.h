@@ -5,6 +5,7 @@
 #include "ember/error.h"
 
 #include <string>
+#include <string_view>
 
 namespace ember::jinja {
 
@@ -35,5 +36,13 @@ private:
 };
 
 [[noreturn]] void throw_error(ErrorKind kind, std::string message);
+
+// Concatenates text pieces by appending (GCC 12 warns falsely, -Wrestrict, on "lit" + string).
+template <typename... Parts>
+std::string cat(const Parts&... parts) {
+    std::string out;
+    (out.append(std::string_view(parts)), ...);
+    return out;
+}
 
 }  // namespace ember::jinja

@@ -187,7 +187,7 @@ std::string object_type_repr(const Value& v) {
 }
 
 Value missing_attr(const Value& obj, const std::string& name) {
-    return Value::undefined("'" + object_type_repr(obj) + "' has no attribute '" + name + "'");
+    return Value::undefined(cat("'", object_type_repr(obj), "' has no attribute '", name, "'"));
 }
 
 }  // namespace
@@ -441,7 +441,7 @@ void Renderer::eval_args(const Node& n, std::shared_ptr<Frame>& frame, CallArgs&
 
 Value Renderer::call(const Value& fn, CallArgs& args) {
     if (fn.is_undefined()) fail_undefined(fn);
-    if (!fn.is_callable()) throw_error(ErrorKind::Type, "'" + fn.type_name() + "' object is not callable");
+    if (!fn.is_callable()) throw_error(ErrorKind::Type, cat("'", fn.type_name(), "' object is not callable"));
     return fn.obj->call(*this, args);
 }
 

@@ -26,7 +26,7 @@ int64_t arg_int(const CallArgs& args, size_t index, std::string_view name, int64
     if (v->kind == Kind::Bool) return v->b;
     if (v->kind == Kind::Float && std::isfinite(v->f) && std::fabs(v->f) < 9e18) return static_cast<int64_t>(v->f);
     if (v->is_undefined()) fail_undefined(*v);
-    throw_error(ErrorKind::Type, "'" + v->type_name() + "' object cannot be interpreted as an integer");
+    throw_error(ErrorKind::Type, cat("'", v->type_name(), "' object cannot be interpreted as an integer"));
 }
 bool arg_bool(const CallArgs& args, size_t index, std::string_view name, bool fallback) {
     const Value* v = arg(args, index, name);

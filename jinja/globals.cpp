@@ -19,7 +19,7 @@ Value g_range(Renderer& r, CallArgs& a) {
         if (v.kind == Kind::Int) return v.i;
         if (v.kind == Kind::Bool) return v.b;
         if (v.is_undefined()) fail_undefined(v);
-        throw_error(ErrorKind::Type, "'" + v.type_name() + "' object cannot be interpreted as an integer");
+        throw_error(ErrorKind::Type, cat("'", v.type_name(), "' object cannot be interpreted as an integer"));
     };
     if (a.args.size() == 1) {
         stop = num(a.args[0]);

@@ -25,13 +25,10 @@ const char* error_kind_name(ErrorKind kind) {
 }
 
 static std::string format_error(ErrorKind kind, const std::string& message, int line, int column) {
-    if (kind == ErrorKind::Raised) return "template raised: " + message;
+    if (kind == ErrorKind::Raised) return cat("template raised: ", message);
     std::string out = "template";
-    if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
-    out += ": ";
-    out += kind == ErrorKind::Syntax ? "syntax error" : error_kind_name(kind);
-    out += ": " + message;
-    return out;
+    if (line > 0) out = cat(out, ":", std::to_string(line), ":", std::to_string(column));
+    return cat(out, ": ", kind == ErrorKind::Syntax ? "syntax error" : error_kind_name(kind), ": ", message);
 }
 
 TemplateError::TemplateError(ErrorKind kind, std::string message, int line, int column)
@@ -43,7 +40,7 @@ void throw_error(ErrorKind kind, std::string message) { throw TemplateError(kind
 // ---- objects ----
 
 bool Object::get_attr(std::string_view, Value&) const { return false; }
-Value Object::call(Renderer&, CallArgs&) { throw_error(ErrorKind::Type, "'" + type_name() + "' object is not callable"); }
+Value Object::call(Renderer&, CallArgs&) { throw_error(ErrorKind::Type, cat("'", type_name(), "' object is not callable")); }
 
 const Value* CallArgs::kwarg(std::string_view name) const {
     for (const auto& [k, v] : kwargs)
@@ -252,7 +249,7 @@ static void repr_into(const Value& v, std::string& out, int depth) {
             if (v.dict->is_namespace) out += '>';
             return;
         }
-        case Kind::Object: out += "<" + v.obj->type_name() + " object>"; return;
+        case Kind::Object: out += cat("<", v.obj->type_name(), " object>"); return;
     }
 }
 
@@ -331,8 +328,8 @@ int compare(const Value& a, const Value& b, std::string_view op) {
     }
     if (a.is_undefined()) fail_undefined(a);
     if (b.is_undefined()) fail_undefined(b);
-    throw_error(ErrorKind::Type, "'" + std::string(op) + "' not supported between instances of '" + a.type_name() +
-                                     "' and '" + b.type_name() + "'");
+    throw_error(ErrorKind::Type, cat("'", op, "' not supported between instances of '", a.type_name(), "' and '",
+                                     b.type_name(), "'"));
 }
 
 std::string hash_key(const Value& key) {

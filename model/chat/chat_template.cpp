@@ -13,7 +13,10 @@ constexpr std::string_view kKey = "tokenizer.chat_template";
 
 std::optional<std::string> template_from_gguf(const gguf::File& file, std::string_view name) {
     std::string key(kKey);
-    if (!name.empty()) key += "." + std::string(name);
+    if (!name.empty()) {
+        key += '.';
+        key += name;
+    }
     return file.get_string_opt(key);
 }
 
