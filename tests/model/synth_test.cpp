@@ -88,9 +88,25 @@ TEST(Synth, UnknownNamesAreClearErrors) {
     EXPECT_THROW(synth_shape("llama-70b"), Error);
     EXPECT_THROW(synth_file_type("Q3_K_M"), Error);
     SynthParams p;
-    p.vocab_path = test::data_path("vocab/ggml-vocab-gpt-2.gguf");  // 50257 tokens, not 32000
+    p.shape = "test-tiny";
+    p.type = "Q8_0";
+    p.vocab_path = test::data_path("text/garden.txt");  // not a GGUF file
+    std::filesystem::remove(temp_path("bad-vocab.gguf"));
     EXPECT_THROW(write_synthetic_model(temp_path("bad-vocab.gguf"), p), Error);
     EXPECT_FALSE(std::filesystem::exists(temp_path("bad-vocab.gguf")));
+}
+
+// Another tokenizer's vocabulary sets the embedding and output size (gpt-2: 50257 tokens).
+TEST(Synth, TakesTheVocabularysSize) {
+    SynthParams p;
+    p.shape = "test-tiny";
+    p.type = "Q8_0";
+    p.vocab_path = test::data_path("vocab/ggml-vocab-gpt-2.gguf");
+    const std::string path = temp_path("gpt2-vocab.gguf");
+    write_synthetic_model(path, p);
+    const auto model = Model::load(path);
+    EXPECT_EQ(model->n_vocab(), 50257u);
+    std::filesystem::remove(path);
 }
 
 // One Q4_K_M test-tiny file shared by the tests that only read it.
