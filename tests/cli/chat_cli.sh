@@ -42,9 +42,18 @@ scripted_turns_reuse_the_cache)
   grep -q '<|user|>' render.txt || die "render: $(cat render.txt)" ;;
 terminal_ctrl_c_stops_the_reply_not_the_program)
   # On a pseudo-terminal: the prompt, a long reply stopped by Ctrl-C, Ctrl-C at the prompt, /bye.
-  { printf 'Tell me everything.\r'; sleep 3; printf '\003'; sleep 1; printf '\003'; sleep 1; printf 'Hi\r'; sleep 2
-    printf '/bye\r'; sleep 1; } |
-    timeout 120 script -qec "$ember chat -m $model -c 4096 --temp 0 --verbose" /dev/null >tty.txt 2>&1
+  # Each key is typed once the screen shows what it answers (a fast machine may otherwise fill
+  # the context before Ctrl-C comes). `exec`: script(1) runs the command under $SHELL, and a
+  # shell such as dash left waiting in between would take the Ctrl-C itself and exit 130.
+  wait_for() {  # wait_for PATTERN: until tty.txt holds PATTERN (at most 60 s)
+    for _ in $(seq 600); do grep -q -- "$1" tty.txt 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+  }
+  : >tty.txt
+  { wait_for '>>> ' && printf 'Tell me everything.\r' && wait_for 'everything.' && sleep 1 && printf '\003' &&
+      wait_for 'stop flag\]' && sleep 0.5 && printf '\003' && wait_for 'Use /bye' && printf 'Hi\r' &&
+      wait_for '\[turn 2: '; sleep 0.5; printf '/bye\r'; sleep 1; } |
+    timeout 120 script -qec "exec $ember chat -m $model -c 4096 --temp 0 --verbose" /dev/null >tty.txt 2>&1
   rc=$?
   [ "$rc" -eq 0 ] || die "exit status $rc: $(cat -A tty.txt | tail -c 600)"
   grep -q '>>> ' tty.txt || die "no prompt on a terminal: $(cat -A tty.txt | head -c 400)"
