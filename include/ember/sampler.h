@@ -1,5 +1,5 @@
 // The token sampler: llama.cpp's common sampler chain (spec docs/FORMATS.md §6), reduced to the stages ember uses:
-//   penalties -> top-k -> top-p -> min-p -> temperature -> dist
+//   penalties (repeat, then presence/frequency) -> top-k -> top-p -> min-p -> temperature -> dist
 // Temperature comes after the truncations. temperature <= 0 is greedy: the arg-max of the penalised logits
 // (first id wins ties), with no random draw.
 //
@@ -22,7 +22,9 @@ struct SamplerParams {
     float top_p = 0.95f;           // in (0, 1]; 1: off
     float min_p = 0.05f;           // in [0, 1]; 0: off
     float repeat_penalty = 1.0f;   // > 0; 1: off
-    int32_t repeat_last_n = 64;    // window of accepted tokens the penalty looks at (0: off, -1: all since reset)
+    int32_t repeat_last_n = 64;    // window of accepted tokens the penalties look at (0: off, -1: all since reset)
+    float presence_penalty = 0.0f;   // subtracted once from a token seen in the window (OpenAI's); 0: off
+    float frequency_penalty = 0.0f;  // subtracted per occurrence in the window (OpenAI's); 0: off
     uint32_t seed = 0xFFFFFFFF;    // 0xFFFFFFFF: random seed (std::random_device)
     int32_t min_keep = 1;          // top-p and min-p keep at least this many candidates (0 acts as 1)
 };
@@ -32,7 +34,8 @@ inline constexpr uint32_t kSamplerRandomSeed = 0xFFFFFFFF;
 class Sampler {
 public:
     // Validates params and throws ember::Error on: non-finite temperature, top_p outside (0, 1],
-    // min_p outside [0, 1], repeat_penalty not finite and > 0, repeat_last_n < -1, min_keep < 0.
+    // min_p outside [0, 1], repeat_penalty not finite and > 0, non-finite presence/frequency
+    // penalties, repeat_last_n < -1, min_keep < 0.
     explicit Sampler(const SamplerParams& params);
 
     // Picks a token from one row of logits (n_vocab floats). Does not record it (see accept()).

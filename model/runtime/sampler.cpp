@@ -36,6 +36,10 @@ Sampler::Sampler(const SamplerParams& params) : params_(params) {
     if (!(std::isfinite(params.repeat_penalty) && params.repeat_penalty > 0.0f)) {
         fail("sampler: repeat_penalty must be finite and > 0, got {}", params.repeat_penalty);
     }
+    if (!std::isfinite(params.presence_penalty) || !std::isfinite(params.frequency_penalty)) {
+        fail("sampler: presence_penalty and frequency_penalty must be finite, got {} and {}", params.presence_penalty,
+             params.frequency_penalty);
+    }
     if (params.repeat_last_n < -1) {
         fail("sampler: repeat_last_n must be >= -1, got {}", params.repeat_last_n);
     }
@@ -60,7 +64,8 @@ void Sampler::reset() {
 }
 
 bool Sampler::penalty_active() const {
-    return params_.repeat_last_n != 0 && params_.repeat_penalty != 1.0f;
+    return params_.repeat_last_n != 0 &&
+           (params_.repeat_penalty != 1.0f || params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f);
 }
 
 void Sampler::accept(int32_t token) {
@@ -89,6 +94,7 @@ void Sampler::apply_penalties() {
         } else {
             logit /= penalty;
         }
+        logit -= static_cast<float>(count) * params_.frequency_penalty + params_.presence_penalty;
     }
 }
 

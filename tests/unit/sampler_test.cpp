@@ -325,6 +325,48 @@ TEST(Sampler, RepetitionPenaltyScalesTowardsLessLikely) {
     EXPECT_EQ(boost.sample(positive), 1);  // 1.5 / 0.5 = 3.0
 }
 
+// OpenAI's penalties: logit - count * frequency - presence, for tokens in the window.
+TEST(Sampler, PresenceAndFrequencyPenaltiesSubtract) {
+    SamplerParams p = plain();
+    p.temperature = 0.0f;
+    const std::vector<float> logits{2.0f, 1.5f, 1.0f};
+
+    p.presence_penalty = 0.6f;  // 2.0 - 0.6 = 1.4 < 1.5, however often token 0 occurred
+    Sampler presence(p);
+    presence.accept(0);
+    EXPECT_EQ(presence.sample(logits), 1);
+    presence.accept(0);
+    presence.accept(1);  // 1.4, 1.5 - 0.6 = 0.9, 1.0: token 0 again
+    EXPECT_EQ(presence.sample(logits), 0);
+    p.presence_penalty = 1.2f;  // 0 and 1 seen: 0.8, 0.3, 1.0: token 2
+    Sampler strong(p);
+    strong.accept(0);
+    strong.accept(1);
+    EXPECT_EQ(strong.sample(logits), 2);
+
+    p.presence_penalty = 0.0f;
+    p.frequency_penalty = 0.3f;  // once: 2.0 - 0.3 = 1.7 still first; twice: 1.4 < 1.5
+    Sampler frequency(p);
+    frequency.accept(0);
+    EXPECT_EQ(frequency.sample(logits), 0);
+    frequency.accept(0);
+    EXPECT_EQ(frequency.sample(logits), 1);
+
+    p.frequency_penalty = -1.5f;  // negative: encourages repeats (1.0 + 1.5 = 2.5 > 2.0)
+    Sampler encourage(p);
+    encourage.accept(2);
+    EXPECT_EQ(encourage.sample(logits), 2);
+
+    // Only within the window.
+    p.frequency_penalty = 0.0f;
+    p.presence_penalty = 0.6f;
+    p.repeat_last_n = 1;
+    Sampler window(p);
+    window.accept(0);
+    window.accept(2);  // pushes token 0 out
+    EXPECT_EQ(window.sample(logits), 0);
+}
+
 TEST(Sampler, RepetitionPenaltyOnlyWithinTheWindow) {
     SamplerParams p = plain();
     p.temperature = 0.0f;
@@ -403,6 +445,8 @@ TEST(Sampler, InvalidParametersThrow) {
     EXPECT_THROW(Sampler s(with([](SamplerParams& p) { p.repeat_penalty = 0.0f; })), Error);
     EXPECT_THROW(Sampler s(with([](SamplerParams& p) { p.repeat_penalty = -1.0f; })), Error);
     EXPECT_THROW(Sampler s(with([&](SamplerParams& p) { p.repeat_penalty = inf; })), Error);
+    EXPECT_THROW(Sampler s(with([&](SamplerParams& p) { p.presence_penalty = nan; })), Error);
+    EXPECT_THROW(Sampler s(with([&](SamplerParams& p) { p.frequency_penalty = inf; })), Error);
     EXPECT_THROW(Sampler s(with([](SamplerParams& p) { p.repeat_last_n = -2; })), Error);
     EXPECT_THROW(Sampler s(with([](SamplerParams& p) { p.min_keep = -1; })), Error);
 
