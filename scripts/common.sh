@@ -6,7 +6,7 @@ EMBER_JOBS="${EMBER_JOBS:-$(nproc)}"
 
 EMBER_PACKAGES=(
   cmake ninja-build g++ pkg-config
-  libfmt-dev libcli11-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev
+  libfmt-dev libcli11-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev libcpp-httplib-dev
   libopenblas-dev libomp-dev
   libvulkan-dev glslc mesa-vulkan-drivers
   qemu-user  # scripts/test_emulated: the AVX2-only and baseline x86-64 CPUs

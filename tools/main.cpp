@@ -52,6 +52,7 @@ int run_main(int argc, char** argv) {
     std::vector<std::string> args(argv, argv + argc);
     for (std::string& a : args) {
         if (a == "-ngl") a = "--n-gpu-layers";
+        if (a == "-np") a = "--parallel";
     }
     std::vector<char*> arg_ptrs;
     for (std::string& a : args) arg_ptrs.push_back(a.data());
