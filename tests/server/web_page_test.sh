@@ -6,8 +6,9 @@
 #
 #   web_page_test.sh EMBER_BINARY MODEL_GGUF WORK_DIR
 #
-# Needs node and npm (Debian: nodejs, npm) and chromium (Debian: chromium); playwright-core is
-# installed from npm into WORK_DIR/node when it is not there yet. Leaves WORK_DIR/web_page.png
+# Needs node 20+ with npm (the machine's nodejs package, which brings npm: installing Debian's
+# separate npm package conflicts with it) and Debian's chromium; playwright-core (1.65 wants node
+# 20+) is installed from npm into WORK_DIR/node when it is not there yet. Leaves WORK_DIR/web_page.png
 # (a screenshot of the conversation) and WORK_DIR/serve.log (the server's stderr).
 set -uo pipefail
 
@@ -19,8 +20,8 @@ chromium=/usr/bin/chromium
 
 [ -x "$ember" ] || die "no ember binary at $ember"
 [ -f "$model" ] || die "no model at $model"
-command -v node >/dev/null || die "node is not installed (Debian package nodejs)"
-command -v npm >/dev/null || die "npm is not installed (Debian package npm)"
+command -v node >/dev/null || die "node is not installed (package nodejs)"
+command -v npm >/dev/null || die "npm is not installed (it comes with the nodejs package)"
 [ -x "$chromium" ] || die "no Chromium at $chromium (Debian package chromium)"
 mkdir -p "$work" || die "cannot create $work"
 work="$(cd "$work" && pwd)"
