@@ -10,6 +10,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -89,25 +92,43 @@ std::string read_file(const std::string& path) {
 }
 
 // SIGTERM (or a first SIGINT) drains: /health answers 503, new requests 503, running ones
-// finish, then the server stops. A second SIGINT stops at once. Signals are blocked in every
-// thread and taken here by sigwait, so no handler runs inside the server's code.
+// finish, then the server stops. A second SIGINT stops at once. The handler only writes the
+// signal's number to a pipe (any thread may take a process signal, including threads that
+// libraries such as OpenBLAS started before ours); this thread reads it and acts.
+int g_signal_pipe[2] = {-1, -1};
+extern "C" void on_serve_signal(int sig) {
+    const unsigned char b = static_cast<unsigned char>(sig);
+    [[maybe_unused]] const ssize_t n = write(g_signal_pipe[1], &b, 1);
+}
+
+void install_signal_pipe() {
+    if (pipe(g_signal_pipe) != 0) fail("cannot create the signal pipe");
+    for (const int sig : {SIGINT, SIGTERM}) {
+        struct sigaction sa {};
+        sa.sa_handler = on_serve_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        sigaction(sig, &sa, nullptr);
+    }
+}
+
 void watch_signals(httplib::Server& http, Scheduler& scheduler) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
     int n_interrupts = 0;
     for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0) continue;
+        unsigned char b = 0;
+        const ssize_t n = read(g_signal_pipe[0], &b, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n != 1) return;
+        const int sig = b;
         if (sig == SIGINT && ++n_interrupts >= 2) {
             fmt::print(stderr, "interrupted twice: stopping now\n");
             http.stop();
             return;
         }
         if (!scheduler.draining()) {
+            const Scheduler::Stats s = scheduler.stats();
             fmt::print(stderr, "{}: draining (new requests get 503; {} running or queued finish first)\n",
-                       sig == SIGTERM ? "SIGTERM" : "SIGINT", scheduler.stats().processing + scheduler.stats().queued);
+                       sig == SIGTERM ? "SIGTERM" : "SIGINT", s.processing + s.queued);
             scheduler.drain();
             std::thread([&http, &scheduler] {
                 while (!scheduler.idle()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -123,13 +144,9 @@ void watch_signals(httplib::Server& http, Scheduler& scheduler) {
 }  // namespace
 
 int serve(const ServeOptions& o) {
-    // Before any thread exists: the signals go to watch_signals only; a client that hangs up
-    // makes a write fail instead of killing the process.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    // SIGINT and SIGTERM go to watch_signals; a client that hangs up makes a write fail
+    // instead of killing the process.
+    install_signal_pipe();
     std::signal(SIGPIPE, SIG_IGN);
 
     if (o.n_slots == 0 || o.n_slots > 32) fail("-np must be 1 .. 32, not {}", o.n_slots);
@@ -203,9 +220,14 @@ int serve(const ServeOptions& o) {
     http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) { add_cors(req, res); });
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return;  // a route's own error body
-        const std::string message = res.status == 404   ? fmt::format("no endpoint {} {}", req.method, req.path)
-                                    : res.status == 413 ? "the request body is too large"
-                                                        : fmt::format("HTTP {}", res.status);
+        std::string message = res.status == 404   ? fmt::format("no endpoint {} {}", req.method, req.path)
+                              : res.status == 413 ? "the request body is too large (--max-body)"
+                                                  : fmt::format("HTTP {}", res.status);
+        // cpp-httplib caps form bodies at 8 KiB whatever --max-body says; `curl -d` sends JSON as one.
+        if (res.status == 413 && req.get_header_value("Content-Type").find("x-www-form-urlencoded") != std::string::npos) {
+            message = "a body sent as application/x-www-form-urlencoded is limited to 8 KiB; send JSON with "
+                      "'Content-Type: application/json' (curl: -H 'Content-Type: application/json')";
+        }
         add_cors(req, res);
         send_error(res, ApiError(res.status, error_type(res.status), message),
                    req.path.rfind("/api/", 0) == 0 ? Dialect::Ollama : Dialect::OpenAI);
@@ -224,7 +246,7 @@ int serve(const ServeOptions& o) {
         const RequestClock& c = request_clock();
         const double ms = c.set ? std::chrono::duration<double, std::milli>(Clock::now() - c.started).count() : 0;
         const RequestTokens& t = request_tokens();
-        const std::string tokens = t.set ? fmt::format(" prompt={} cached={} generated={}", t.prompt, t.cached, t.generated) : "";
+        const std::string tokens = t.set ? fmt::format(" prompt={} cached={} generated={} {}", t.prompt, t.cached, t.generated, t.finish) : "";
         fmt::print(stderr, "{} {} {} {}{} {:.1f}ms\n", req.remote_addr, req.method, req.path, res.status, tokens, ms);
     });
 
