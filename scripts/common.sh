@@ -10,6 +10,7 @@ EMBER_PACKAGES=(
   libopenblas-dev libomp-dev
   libvulkan-dev glslc mesa-vulkan-drivers
   qemu-user  # scripts/test_emulated: the AVX2-only and baseline x86-64 CPUs
+  curl jq chromium  # the server's tests: curl + jq from the outside, the web page in headless Chromium
 )
 
 ember_install_packages() {
@@ -17,6 +18,9 @@ ember_install_packages() {
   for p in "${EMBER_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # The server's client tests run npm packages on node. A machine may have its own node (with
+  # npm inside); only without one are Debian's nodejs and npm installed (they conflict with it).
+  command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "== installing: ${missing[*]}" >&2
   local sudo=""

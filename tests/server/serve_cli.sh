@@ -8,6 +8,7 @@
 set -uo pipefail
 
 case_name="$1" ember="$2" data="$3" work="$4/$1"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 die() {
   echo "FAIL [$case_name]: $*" >&2
@@ -368,6 +369,23 @@ drain)
   server_pid=""
   [ "$rc" = 0 ] || die "exit status $rc after draining"
   grep -q 'drained: stopping' server.log || die "no drain message" ;;
+
+real_clients)
+  # npm's openai and ollama packages, installed once into the build tree (no option beyond the
+  # base URL and a placeholder key).
+  command -v node >/dev/null || die "node is not installed (scripts/common.sh installs nodejs)"
+  clients="$4/node"
+  if [ ! -f "$clients/node_modules/openai/package.json" ] || [ ! -f "$clients/node_modules/ollama/package.json" ]; then
+    mkdir -p "$clients"
+    timeout 300 npm install --prefix "$clients" --no-audit --no-fund openai@6 ollama@0.6 >npm.txt 2>&1 \
+      || die "npm install openai ollama failed: $(tail -5 npm.txt)"
+  fi
+  phi3
+  start phi3-tiny.gguf -np 2 -c 2048 --alias tiny
+  CLIENTS_DIR="$clients" timeout 120 node "$here/clients.mjs" "$base" tiny >clients.txt 2>&1 \
+    || { cat clients.txt >&2; die "a client check failed"; }
+  cat clients.txt
+  alive "the clients" ;;
 
 *) die "unknown case" ;;
 esac

@@ -6,9 +6,9 @@
 #
 #   web_page_test.sh EMBER_BINARY MODEL_GGUF WORK_DIR
 #
-# Needs node 20+ with npm (the machine's nodejs package, which brings npm: installing Debian's
-# separate npm package conflicts with it) and Debian's chromium; playwright-core (1.65 wants node
-# 20+) is installed from npm into WORK_DIR/node when it is not there yet. Leaves WORK_DIR/web_page.png
+# Needs node with npm (scripts/common.sh installs Debian's nodejs and npm when no node is there)
+# and Debian's chromium; playwright-core is installed from npm into WORK_DIR/node when it is not
+# there yet (1.56 on node 18, the newest 1.x on node 20+). Leaves WORK_DIR/web_page.png
 # (a screenshot of the conversation) and WORK_DIR/serve.log (the server's stderr).
 set -uo pipefail
 
@@ -28,7 +28,10 @@ work="$(cd "$work" && pwd)"
 
 # playwright-core is the driver only (no browser download): it launches Debian's Chromium.
 if [ ! -f "$work/node/node_modules/playwright-core/package.json" ]; then
-  npm install --prefix "$work/node" --no-audit --no-fund --loglevel=error playwright-core@1 >"$work/npm.log" 2>&1 ||
+  # Debian 12's own nodejs is 18: playwright-core 1.57 and later want 20.
+  version=1
+  [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ] && version=1.56
+  npm install --prefix "$work/node" --no-audit --no-fund --loglevel=error "playwright-core@$version" >"$work/npm.log" 2>&1 ||
     die "npm install playwright-core failed: $(tail -c 2000 "$work/npm.log")"
 fi
 
