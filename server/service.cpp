@@ -218,7 +218,17 @@ void note_tokens(const JobResult& r) {
     t.prompt = r.n_prompt;
     t.cached = r.n_cached;
     t.generated = r.n_generated;
+    t.finish = finish_name(r.finish);
     t.set = true;
+}
+
+// The client is gone: the job ends at the next step; its counts still go to the access log.
+void abandon(Job& job) {
+    job.cancel();
+    for (int i = 0; i < 500; ++i) {
+        Job::Update u = job.wait(std::chrono::milliseconds(10));
+        if (u.done) return note_tokens(u.result);
+    }
 }
 
 constexpr std::chrono::milliseconds kPoll{20};  // how often a waiting route looks at its client
@@ -234,14 +244,14 @@ void stream_job(const Service&, const httplib::Request& req, httplib::Response& 
     res.set_chunked_content_provider(content_type, [job, watch, frames = std::move(frames)](size_t, httplib::DataSink& sink) {
         auto write = [&](const std::string& s) { return s.empty() || sink.write(s.data(), s.size()); };
         if (frames.begin && !write(frames.begin())) {
-            job->cancel();
+            abandon(*job);
             return false;
         }
         for (;;) {
             Job::Update u = job->wait(kPoll);
             if (!u.text.empty() || !u.logprobs.empty()) {
                 if (!write(frames.update(u))) {
-                    job->cancel();
+                    abandon(*job);
                     return false;
                 }
             }

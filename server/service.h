@@ -117,6 +117,7 @@ void send_error(httplib::Response& res, const ApiError& e, Dialect dialect = Dia
 // What the access log line of this thread's current request says about tokens.
 struct RequestTokens {
     size_t prompt = 0, cached = 0, generated = 0;
+    const char* finish = "";
     bool set = false;
 };
 RequestTokens& request_tokens();  // thread-local
