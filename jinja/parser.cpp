@@ -703,6 +703,9 @@ private:
             keys[0]->a = std::move(node);
             return finish(std::move(keys[0]));
         }
+        for (const NodePtr& k : keys) {  // x[a:b, c] would index with a tuple of slice objects
+            if (k->kind == NodeKind::Slice) error_at(k->pos, "a slice cannot be part of a tuple subscript");
+        }
         NodePtr n = make(NodeKind::Item, pos);
         n->a = std::move(node);
         if (keys.size() == 1 && !tuple) {

@@ -140,6 +140,9 @@ TEST(JinjaErrors, SyntaxErrorsHaveLineAndColumn) {
         {"{# never closed", 1, 1, "Missing end of comment tag"},
         {"x\n\n   {{ (1, 2]] }}", 3, 12, "unexpected ']'"},
         {"{% for x in y %}{% endif %}", 1, 20, "endif"},
+        // Found by jinja_fuzz: a slice inside a tuple subscript left a node without its object.
+        {"{{ m[1:2, 3] }}", 1, 6, "a slice cannot be part of a tuple subscript"},
+        {"{{ m[0, :3] }}", 1, 9, "a slice cannot be part of a tuple subscript"},
     };
     for (const Bad& b : cases) {
         SCOPED_TRACE(b.source);
