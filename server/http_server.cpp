@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -196,6 +197,12 @@ int serve(const ServeOptions& o) {
     const size_t n_workers = o.n_slots + o.max_queue + 8;
     http.new_task_queue = [n_workers] { return new httplib::ThreadPool(n_workers); };
     http.set_payload_max_length(o.max_body);
+    // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a second server on the
+    // same port would start silently and take half the connections.
+    http.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     http.set_keep_alive_timeout(5);
     http.set_read_timeout(30);
     http.set_write_timeout(30);

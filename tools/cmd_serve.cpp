@@ -1,4 +1,5 @@
 // ember serve: an OpenAI- and Ollama-compatible HTTP server (server/http_server.h).
+#include "core/error.h"
 #include "server/http_server.h"
 #include "tools/commands.h"
 #include "tools/session_options.h"
@@ -16,11 +17,11 @@ struct ServeCliOptions {
 
 std::string read_key_file(const std::string& path) {
     std::ifstream in(path);
-    if (!in) throw CLI::ValidationError("--api-key-file", "cannot read " + path);
+    if (!in) ember::fail("--api-key-file: cannot read {}", path);
     std::string key;
     std::getline(in, key);
     while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t')) key.pop_back();
-    if (key.empty()) throw CLI::ValidationError("--api-key-file", path + " holds no key on its first line");
+    if (key.empty()) ember::fail("--api-key-file: {} holds no key on its first line", path);
     return key;
 }
 

@@ -370,6 +370,21 @@ drain)
   [ "$rc" = 0 ] || die "exit status $rc after draining"
   grep -q 'drained: stopping' server.log || die "no drain message" ;;
 
+startup_errors)
+  # What stops the server from starting is one clear line and exit status 1 (2 for the CLI).
+  start "$stories" -np 1 -c 128
+  timeout 30 "$ember" serve -m "$stories" --port "$port" >/dev/null 2>err.txt
+  rc=$?
+  [ "$rc" = 1 ] && grep -q "^error: cannot bind 127.0.0.1:$port" err.txt || die "a port in use: rc $rc: $(cat err.txt)"
+  alive "a second server on its port"
+  timeout 30 "$ember" serve -m no-such-model.gguf --port 0 >/dev/null 2>err.txt
+  [ $? = 1 ] && grep -q '^error: no-such-model.gguf: cannot open' err.txt || die "a missing model: $(cat err.txt)"
+  : >empty.key
+  timeout 30 "$ember" serve -m "$stories" --port 0 --api-key-file empty.key >/dev/null 2>err.txt
+  [ $? = 1 ] && grep -q 'holds no key' err.txt || die "an empty key file: $(cat err.txt)"
+  timeout 30 "$ember" serve -m "$stories" --port 0 -np 0 >/dev/null 2>err.txt
+  [ $? = 2 ] || die "-np 0 is a command-line error: $(cat err.txt)" ;;
+
 real_clients)
   # npm's openai and ollama packages, installed once into the build tree (no option beyond the
   # base URL and a placeholder key).
