@@ -158,7 +158,7 @@ Scheduler::Scheduler(std::shared_ptr<Engine> engine, const Params& params)
             slot = Slot{};
             n_running_.fetch_sub(1);
         },
-    });
+    }, params.prompt_chunk);
     thread_ = std::thread([this] { loop(); });
 }
 

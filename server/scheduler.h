@@ -91,6 +91,9 @@ public:
         uint32_t n_ctx_slot = 0;   // most tokens (prompt + reply) of one request
         size_t max_queue = 64;     // jobs waiting for a slot beyond which submit() refuses
         uint32_t cache_cells = 0;  // cells the prefix cache may keep
+        // Prompt tokens a step takes while others generate: a long prompt is read in chunks of
+        // this size, so the other streams' next token waits one chunk, not the whole prompt.
+        uint32_t prompt_chunk = 128;
     };
     struct Stats {
         uint64_t requests = 0, rejected = 0, cancelled = 0;

@@ -16,7 +16,8 @@ double ms_between(std::chrono::steady_clock::time_point a, std::chrono::steady_c
 
 }  // namespace
 
-Batcher::Batcher(Engine& engine, Events events) : engine_(engine), events_(std::move(events)), seqs_(engine.n_seq()) {}
+Batcher::Batcher(Engine& engine, Events events, uint32_t prompt_chunk)
+    : engine_(engine), events_(std::move(events)), prompt_chunk_(prompt_chunk), seqs_(engine.n_seq()) {}
 
 bool Batcher::active(SeqId seq) const {
     return seq >= 0 && static_cast<size_t>(seq) < seqs_.size() && seqs_[static_cast<size_t>(seq)].active;
@@ -104,7 +105,7 @@ size_t Batcher::step() {
     std::vector<SeqId> row_seq;  // the sequence of each logits row, in order
     std::vector<std::pair<SeqId, size_t>> chunks;  // prompt tokens each prefilling sequence adds
     uint32_t room = engine_.n_free();
-    const uint32_t n_batch = engine_.params().n_batch;
+    uint32_t n_batch = engine_.params().n_batch;
     for (SeqId q = 0; q < static_cast<SeqId>(seqs_.size()); ++q) {
         Sequence& s = seqs_[static_cast<size_t>(q)];
         if (!s.active || s.pending < 0) continue;
@@ -116,6 +117,7 @@ size_t Batcher::step() {
         row_seq.push_back(q);
         --room;
     }
+    if (!batch.empty() && prompt_chunk_ > 0) n_batch = std::min<uint32_t>(n_batch, static_cast<uint32_t>(batch.size()) + prompt_chunk_);
     for (SeqId q = 0; q < static_cast<SeqId>(seqs_.size()); ++q) {
         Sequence& s = seqs_[static_cast<size_t>(q)];
         if (!s.prefilling()) continue;

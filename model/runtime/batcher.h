@@ -37,7 +37,9 @@ public:
         std::function<void(SeqId seq, GenerateResult&& result)> on_done;
     };
 
-    Batcher(Engine& engine, Events events);
+    // prompt_chunk: the most prompt tokens a step takes while some sequence is generating (0:
+    // n_batch), which bounds how long a long prompt delays the others' next token.
+    Batcher(Engine& engine, Events events, uint32_t prompt_chunk = 0);
 
     // Starts sequence `seq`, whose cells must hold exactly the first n_cached tokens of `prompt`
     // (n_cached < prompt.size(): at least the last prompt token is computed). The prompt must be
@@ -80,6 +82,7 @@ private:
 
     Engine& engine_;
     Events events_;
+    uint32_t prompt_chunk_;
     std::vector<Sequence> seqs_;
 };
 
