@@ -159,10 +159,12 @@ int serve(const ServeOptions& o) {
     const HParams& hp = service.model->hparams();
     const uint32_t n_ctx_slot = o.n_ctx != 0 ? o.n_ctx : std::min<uint32_t>(hp.n_ctx_train, 4096);
     if (n_ctx_slot < 8) fail("-c must be at least 8 tokens, not {}", n_ctx_slot);
-    // The cache: n_slots contexts, plus what --cache-mib holds of finished conversations.
+    // The cache: n_slots contexts, plus what --cache-mib holds of finished conversations, at
+    // most as many cells as the slots have. (Attention is unified today: every token reads every
+    // used cell, masked, so kept cells cost time at each step; this bounds it to twice the slots'.)
     const size_t cell_bytes = static_cast<size_t>(hp.n_layer) * 2 * row_size(Type::F16, hp.n_embd_kv());
     const uint64_t cache_cells = std::min<uint64_t>(static_cast<uint64_t>(o.cache_mib) * (1u << 20) / cell_bytes,
-                                                    static_cast<uint64_t>(n_ctx_slot) * 16);
+                                                    static_cast<uint64_t>(n_ctx_slot) * o.n_slots);
     const uint64_t n_cells = static_cast<uint64_t>(o.n_slots) * n_ctx_slot + cache_cells;
     if (n_cells > (1u << 24)) fail("{} slots of {} tokens need {} KV cells: too many", o.n_slots, n_ctx_slot, n_cells);
     EngineParams ep;

@@ -165,10 +165,10 @@ try {
 
   // ---- Stop: a long reply is cut as soon as its first text shows ---------------------------
   // The click comes from a MutationObserver in the page, so it lands within the same task
-  // that shows the first text, long before 400 tokens could have been generated.
+  // that shows the first text, long before 2000 tokens could have been generated.
   await page.click('#clear');
   check(await count('.msg') === 0, 'New chat left messages on the page');
-  await page.fill('#max_tokens', '400');
+  await page.fill('#max_tokens', '2000');  // long even for a fast machine
   await page.fill('#temperature', '0.7');
   await page.evaluate(() => {
     const observer = new MutationObserver(() => {

@@ -39,7 +39,7 @@ fi
 key="web-page-test-key-$$"
 log="$work/serve.log"
 rm -f "$log" "$work/web_page.png"
-"$ember" serve -m "$model" --port 0 -np 2 -c 512 --api-key "$key" >"$work/serve.out" 2>"$log" &
+"$ember" serve -m "$model" --port 0 -np 2 -c 2048 --api-key "$key" >"$work/serve.out" 2>"$log" &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null' EXIT
 
