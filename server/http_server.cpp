@@ -10,9 +10,11 @@
 
 #include <fmt/format.h>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -97,6 +99,7 @@ std::string read_file(const std::string& path) {
 // signal's number to a pipe (any thread may take a process signal, including threads that
 // libraries such as OpenBLAS started before ours); this thread reads it and acts.
 int g_signal_pipe[2] = {-1, -1};
+std::atomic<bool> g_interrupted{false};  // stopped by a second SIGINT: exit status 130
 extern "C" void on_serve_signal(int sig) {
     const unsigned char b = static_cast<unsigned char>(sig);
     [[maybe_unused]] const ssize_t n = write(g_signal_pipe[1], &b, 1);
@@ -113,31 +116,40 @@ void install_signal_pipe() {
     }
 }
 
+// One thread, joined by serve(): it reads the signal pipe, and while draining it also watches
+// for the scheduler to be idle (20 ms at a time). A 0 byte from serve() tells it to return.
 void watch_signals(httplib::Server& http, Scheduler& scheduler) {
     int n_interrupts = 0;
+    bool drained_stop = false;
     for (;;) {
-        unsigned char b = 0;
-        const ssize_t n = read(g_signal_pipe[0], &b, 1);
-        if (n < 0 && errno == EINTR) continue;
-        if (n != 1) return;
-        const int sig = b;
-        if (sig == SIGINT && ++n_interrupts >= 2) {
-            fmt::print(stderr, "interrupted twice: stopping now\n");
-            http.stop();
-            return;
-        }
-        if (!scheduler.draining()) {
-            const Scheduler::Stats s = scheduler.stats();
-            fmt::print(stderr, "{}: draining (new requests get 503; {} running or queued finish first)\n",
-                       sig == SIGTERM ? "SIGTERM" : "SIGINT", s.processing + s.queued);
-            scheduler.drain();
-            std::thread([&http, &scheduler] {
-                while (!scheduler.idle()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        pollfd p{g_signal_pipe[0], POLLIN, 0};
+        const int ready = poll(&p, 1, scheduler.draining() ? 20 : -1);
+        if (ready < 0 && errno != EINTR) return;
+        if (ready <= 0) {
+            if (scheduler.draining() && !drained_stop && scheduler.idle()) {
                 // Let the last responses reach their clients before the listener closes.
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
                 fmt::print(stderr, "drained: stopping\n");
+                drained_stop = true;
                 http.stop();
-            }).detach();
+            }
+            continue;
+        }
+        unsigned char b = 0;
+        if (read(g_signal_pipe[0], &b, 1) != 1 || b == 0) return;
+        const int sig = b;
+        if (sig == SIGINT && ++n_interrupts >= 2) {
+            fmt::print(stderr, "interrupted twice: stopping now\n");
+            g_interrupted = true;
+            scheduler.cancel_all();  // the streams end at the next step, so their threads can be joined
+            http.stop();
+            continue;
+        }
+        if (!scheduler.draining()) {
+            const Scheduler::Stats st = scheduler.stats();
+            fmt::print(stderr, "{}: draining (new requests get 503; {} running or queued finish first)\n",
+                       sig == SIGTERM ? "SIGTERM" : "SIGINT", st.processing + st.queued);
+            scheduler.drain();
         }
     }
 }
@@ -292,12 +304,14 @@ int serve(const ServeOptions& o) {
         fail("cannot bind {}:{} (in use, or not an address of this machine)", o.host, port);
     }
     std::thread signals([&] { watch_signals(http, scheduler); });
-    signals.detach();
     const std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
     fmt::print(stderr, "listening on http://{}:{}\n", shown_host, port);
     std::fflush(stderr);
     http.listen_after_bind();
-    return 0;
+    const unsigned char quit = 0;
+    [[maybe_unused]] const ssize_t n = write(g_signal_pipe[1], &quit, 1);
+    signals.join();
+    return g_interrupted ? 130 : 0;
 }
 
 }  // namespace ember::server

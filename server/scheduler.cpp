@@ -197,6 +197,16 @@ void Scheduler::drain() {
     draining_.store(true);
 }
 
+void Scheduler::cancel_all() {
+    draining_.store(true);
+    cancel_all_.store(true);
+    {
+        std::lock_guard lock(mutex_);
+        for (const std::shared_ptr<Job>& job : queue_) job->cancel();  // ended as they reach a slot
+    }
+    wake_.notify_all();
+}
+
 bool Scheduler::idle() const {
     std::lock_guard lock(mutex_);
     return queue_.empty() && n_running_.load() == 0;
@@ -274,7 +284,7 @@ void Scheduler::check_cancellations() {
     for (SeqId s = 0; s < static_cast<SeqId>(params_.n_slots); ++s) {
         Slot& slot = state_->slots[static_cast<size_t>(s)];
         if (!slot.job) continue;
-        if (slot.job->cancelled()) {
+        if (slot.job->cancelled() || cancel_all_.load()) {
             slot.finish = Finish::Cancelled;
         } else if (now >= slot.job->spec_.deadline) {
             slot.finish = Finish::Deadline;

@@ -115,6 +115,8 @@ public:
     std::shared_ptr<Job> submit(JobSpec spec);
     // Refuse new jobs from now on; the ones queued and running finish.
     void drain();
+    // Refuse new jobs and end every running and queued one at the next step (Cancelled).
+    void cancel_all();
     bool draining() const { return draining_.load(); }
     // Nothing running or queued.
     bool idle() const;
@@ -142,6 +144,7 @@ private:
     Stats stats_;
     bool stopping_ = false;
     std::atomic<bool> draining_{false};
+    std::atomic<bool> cancel_all_{false};
     std::atomic<size_t> n_running_{0};
     std::thread thread_;
 };

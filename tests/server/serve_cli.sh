@@ -371,6 +371,26 @@ drain)
   [ "$rc" = 0 ] || die "exit status $rc after draining"
   grep -q 'drained: stopping' server.log || die "no drain message" ;;
 
+interrupt_twice)
+  # The first SIGINT drains like SIGTERM; a second one ends the running requests and exits 130.
+  phi3
+  start phi3-tiny.gguf -np 1 -c 16384
+  curl -sN -H 'Content-Type: application/json' --data-binary "$(chat_body 'Tell me everything' 16000 '{"stream":true}')" \
+    "$base/v1/chat/completions" >stream.txt &
+  client=$!
+  for _ in $(seq 300); do [ "$(metric requests_processing)" = 1 ] && break; sleep 0.02; done
+  kill -INT "$server_pid"
+  for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health")" = 503 ] && break; sleep 0.02; done
+  kill -INT "$server_pid"
+  t0=$(date +%s)
+  wait "$server_pid"
+  rc=$?
+  server_pid=""
+  [ "$rc" = 130 ] || die "exit status $rc after a second SIGINT"
+  [ $(( $(date +%s) - t0 )) -le 5 ] || die "a second SIGINT took more than 5 s to stop the server"
+  wait "$client"
+  grep -q 'interrupted twice: stopping now' server.log || die "no message for the second SIGINT" ;;
+
 startup_errors)
   # What stops the server from starting is one clear line and exit status 1 (2 for the CLI).
   start "$stories" -np 1 -c 128
