@@ -43,6 +43,13 @@ Tensor* binary(Context& ctx, Op op, Tensor& a, Tensor& b) {
     return result(ctx, op, Type::F32, a.ne, &a, &b);
 }
 
+// Weight types a mat-mul can multiply (not the activation-only formats, not indices).
+void require_weight_type(const char* op, const Tensor& t) {
+    if (!type_traits(t.type).computable || t.type == Type::Q8_K || t.type == Type::Q8_1 || t.type == Type::I32) {
+        fail("{}: unsupported weight type {}", op, label(t));
+    }
+}
+
 Tensor* unary(Context& ctx, Op op, Tensor& a) {
     require_type(op_name(op), a, Type::F32);
     return result(ctx, op, Type::F32, a.ne, &a);
@@ -71,9 +78,7 @@ Tensor* get_rows(Context& ctx, Tensor& table, Tensor& ids) {
 }
 
 Tensor* mul_mat(Context& ctx, Tensor& a, Tensor& b) {
-    if (!type_traits(a.type).computable || a.type == Type::Q8_K || a.type == Type::Q8_1 || a.type == Type::I32) {
-        fail("mul_mat: unsupported weight type {}", label(a));
-    }
+    require_weight_type("mul_mat", a);
     require_type("mul_mat", b, Type::F32);
     if (a.ne[0] != b.ne[0]) fail("mul_mat: inner dimensions differ: {} x {}", label(a), label(b));
     if (b.ne[2] % a.ne[2] != 0 || b.ne[3] % a.ne[3] != 0) {
@@ -83,8 +88,25 @@ Tensor* mul_mat(Context& ctx, Tensor& a, Tensor& b) {
     return result(ctx, Op::MulMat, Type::F32, {a.ne[1], b.ne[1], b.ne[2], b.ne[3]}, &a, &b);
 }
 
+Tensor* mul_mat_id(Context& ctx, Tensor& as, Tensor& b, Tensor& ids) {
+    require_weight_type("mul_mat_id", as);
+    require_type("mul_mat_id", b, Type::F32);
+    require_type("mul_mat_id", ids, Type::I32);
+    if (as.ne[3] != 1) fail("mul_mat_id: experts {} must be 3-d [K, N, n_expert]", label(as));
+    if (as.is_transposed()) fail("mul_mat_id: the experts {} must not be transposed", label(as));
+    if (ids.ne[2] != 1 || ids.ne[3] != 1) fail("mul_mat_id: ids {} must be 2-d [n_used, T]", label(ids));
+    if (b.ne[3] != 1) fail("mul_mat_id: input {} must be 3-d [K, 1 or n_used, T]", label(b));
+    if (as.ne[0] != b.ne[0]) fail("mul_mat_id: inner dimensions differ: {} x {}", label(as), label(b));
+    if (b.ne[2] != ids.ne[1]) fail("mul_mat_id: input {} and ids {} differ in tokens (dim 2 vs 1)", label(b), label(ids));
+    if (b.ne[1] != 1 && b.ne[1] != ids.ne[0]) {
+        fail("mul_mat_id: input {} must have 1 or n_used = {} rows per token (ids {})", label(b), ids.ne[0], label(ids));
+    }
+    return result(ctx, Op::MulMatId, Type::F32, {as.ne[1], ids.ne[0], ids.ne[1], 1}, &as, &b, &ids);
+}
+
 Tensor* add(Context& ctx, Tensor& a, Tensor& b) { return binary(ctx, Op::Add, a, b); }
 Tensor* mul(Context& ctx, Tensor& a, Tensor& b) { return binary(ctx, Op::Mul, a, b); }
+Tensor* div(Context& ctx, Tensor& a, Tensor& b) { return binary(ctx, Op::Div, a, b); }
 
 Tensor* scale(Context& ctx, Tensor& a, float s) {
     Tensor* t = unary(ctx, Op::Scale, a);
@@ -137,6 +159,7 @@ Tensor* soft_max(Context& ctx, Tensor& a, Tensor* mask, float scale) {
 
 Tensor* silu(Context& ctx, Tensor& a) { return unary(ctx, Op::Silu, a); }
 Tensor* gelu(Context& ctx, Tensor& a) { return unary(ctx, Op::Gelu, a); }
+Tensor* tanh(Context& ctx, Tensor& a) { return unary(ctx, Op::Tanh, a); }
 
 Tensor* swiglu(Context& ctx, Tensor& a, Tensor& b) {
     require_type("swiglu", a, Type::F32);
@@ -223,6 +246,19 @@ Tensor* transpose(Context& ctx, Tensor& a) {
 Tensor* argmax(Context& ctx, Tensor& a) {
     require_type("argmax", a, Type::F32);
     return result(ctx, Op::Argmax, Type::I32, {a.ne[1], a.ne[2], a.ne[3], 1}, &a);
+}
+
+Tensor* top_k(Context& ctx, Tensor& a, int64_t k) {
+    require_type("top_k", a, Type::F32);
+    if (k < 1 || k > a.ne[0]) fail("top_k: k = {} must be in [1, {}] for {}", k, a.ne[0], label(a));
+    Tensor* t = result(ctx, Op::TopK, Type::I32, {k, a.ne[1], a.ne[2], a.ne[3]}, &a);
+    t->set_param(0, static_cast<int32_t>(k));
+    return t;
+}
+
+Tensor* sum_rows(Context& ctx, Tensor& a) {
+    require_type("sum_rows", a, Type::F32);
+    return result(ctx, Op::SumRows, Type::F32, {1, a.ne[1], a.ne[2], a.ne[3]}, &a);
 }
 
 }  // namespace ember::ops

@@ -19,9 +19,20 @@ Tensor* get_rows(Context& ctx, Tensor& table, Tensor& ids);
 // B2 % A2 == 0 and B3 % A3 == 0: a's batches are broadcast (grouped-query attention).
 Tensor* mul_mat(Context& ctx, Tensor& a, Tensor& b);
 
+// Mixture of experts: for each token t and slot s, the expert ids[s, t] times one input row.
+//   as  [K, N, n_expert]  the experts' weight matrices (any weight type mul_mat takes)
+//   b   F32 [K, B1, T]     B1 == 1: one input row per token, used by each of its slots;
+//                          B1 == n_used: one input row per slot
+//   ids I32 [n_used, T]    expert index per slot and token (e.g. top_k of the router)
+//   ->  F32 [N, n_used, T] out[:, s, t] = as[:, :, ids[s, t]] · b[:, B1 == 1 ? 0 : s, t]
+// As ggml_mul_mat_id. Ids are checked when the node is computed: one outside [0, n_expert)
+// fails the compute with an ember::Error naming it, before anything is read through it.
+Tensor* mul_mat_id(Context& ctx, Tensor& as, Tensor& b, Tensor& ids);
+
 // Element-wise; b is repeated to a's shape (a.ne[i] % b.ne[i] == 0). F32.
 Tensor* add(Context& ctx, Tensor& a, Tensor& b);
 Tensor* mul(Context& ctx, Tensor& a, Tensor& b);
+Tensor* div(Context& ctx, Tensor& a, Tensor& b);  // a / b (IEEE: x / 0 is ±inf or NaN)
 Tensor* scale(Context& ctx, Tensor& a, float s);
 
 // Per row: x / sqrt(mean(x^2) + eps). F32.
@@ -44,6 +55,8 @@ Tensor* soft_max(Context& ctx, Tensor& a, Tensor* mask, float scale);
 
 Tensor* silu(Context& ctx, Tensor& a);
 Tensor* gelu(Context& ctx, Tensor& a);
+// tanh(x), F32, same shape (soft-capping: scale(tanh(scale(x, 1 / cap)), cap)).
+Tensor* tanh(Context& ctx, Tensor& a);
 // silu(a) * b, same shapes.
 Tensor* swiglu(Context& ctx, Tensor& a, Tensor& b);
 
@@ -69,5 +82,13 @@ Tensor* transpose(Context& ctx, Tensor& a);
 
 // F32 [n, rows...] -> I32 [rows]: index of each row's maximum (first wins ties).
 Tensor* argmax(Context& ctx, Tensor& a);
+
+// F32 [n, r1, r2, r3] -> I32 [k, r1, r2, r3]: per row, the indices of its k largest values
+// in descending order of value; equal values: the lower index first; NaN ranks below every
+// number (-inf included). 1 <= k <= n.
+Tensor* top_k(Context& ctx, Tensor& a, int64_t k);
+
+// F32 [n, r1, r2, r3] -> F32 [1, r1, r2, r3]: the sum of each row.
+Tensor* sum_rows(Context& ctx, Tensor& a);
 
 }  // namespace ember::ops

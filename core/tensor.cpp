@@ -13,14 +13,17 @@ const char* op_name(Op op) {
         case Op::None: return "none";
         case Op::GetRows: return "get_rows";
         case Op::MulMat: return "mul_mat";
+        case Op::MulMatId: return "mul_mat_id";
         case Op::Add: return "add";
         case Op::Mul: return "mul";
+        case Op::Div: return "div";
         case Op::Scale: return "scale";
         case Op::RmsNorm: return "rms_norm";
         case Op::Rope: return "rope";
         case Op::SoftMax: return "soft_max";
         case Op::Silu: return "silu";
         case Op::Gelu: return "gelu";
+        case Op::Tanh: return "tanh";
         case Op::Swiglu: return "swiglu";
         case Op::Cpy: return "cpy";
         case Op::Cont: return "cont";
@@ -29,6 +32,8 @@ const char* op_name(Op op) {
         case Op::Permute: return "permute";
         case Op::Transpose: return "transpose";
         case Op::Argmax: return "argmax";
+        case Op::TopK: return "top_k";
+        case Op::SumRows: return "sum_rows";
         case Op::Count: break;
     }
     return "?";

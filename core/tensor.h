@@ -27,14 +27,17 @@ enum class Op : uint8_t {
     None,       // a leaf: weights, inputs, KV cache
     GetRows,    // rows of src0 selected by I32 ids in src1 -> F32
     MulMat,     // y[n, m] = sum_k src0[k, n] * src1[k, m], broadcast over dims 2, 3
+    MulMatId,   // per token and slot, mul_mat with the expert src2 (I32 ids) selects from src0
     Add,        // src0 + src1 (src1 broadcast by repetition)
     Mul,        // src0 * src1 (src1 broadcast by repetition)
+    Div,        // src0 / src1 (src1 broadcast by repetition)
     Scale,      // src0 * s
     RmsNorm,    // x / sqrt(mean(x^2) + eps), per row
     Rope,       // rotary position embedding; src1: I32 positions (ne[2] of src0)
     SoftMax,    // softmax(src0 * scale + mask) per row; src1: optional mask
     Silu,       // x / (1 + e^-x)
     Gelu,       // tanh approximation
+    Tanh,       // tanh(x)
     Swiglu,     // silu(src0) * src1
     Cpy,        // converts src0 into the storage of src1; the result is a view of src1
     Cont,       // contiguous copy of src0 (same type)
@@ -43,6 +46,8 @@ enum class Op : uint8_t {
     Permute,    // no compute
     Transpose,  // no compute
     Argmax,     // I32 index of the row maximum (first wins ties)
+    TopK,       // I32 indices of the k largest of each row, descending (lower index first on ties)
+    SumRows,    // the sum of each row
     Count,
 };
 

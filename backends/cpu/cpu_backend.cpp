@@ -58,14 +58,24 @@ bool op_supported(const Tensor& node, const CpuKernels& k) {
         case Op::MulMat:
             return s0 != nullptr && k.can_mul_mat(s0->type) && s0->nb[0] == type_size(s0->type) && is_f32(s1) &&
                    is_f32(&node) && s0->ne[0] % block_size(k.vec_dot_type[static_cast<uint32_t>(s0->type)]) == 0;
+        case Op::MulMatId:
+            // The shape rule of ops::mul_mat_id again: the kernel indexes by it.
+            return s0 != nullptr && k.can_mul_mat(s0->type) && s0->nb[0] == type_size(s0->type) && is_f32(s1) &&
+                   s2 != nullptr && s2->type == Type::I32 && is_f32(&node) &&
+                   s0->ne[0] % block_size(k.vec_dot_type[static_cast<uint32_t>(s0->type)]) == 0 &&
+                   s0->ne[0] == s1->ne[0] && node.ne[0] == s0->ne[1] && node.ne[1] == s2->ne[0] &&
+                   node.ne[2] == s2->ne[1] && s1->ne[2] == s2->ne[1] && (s1->ne[1] == 1 || s1->ne[1] == s2->ne[0]);
         case Op::Add:
         case Op::Mul:
+        case Op::Div:
         case Op::Swiglu:
             return is_f32(s0) && is_f32(s1) && is_f32(&node);
         case Op::Scale:
         case Op::RmsNorm:
         case Op::Silu:
         case Op::Gelu:
+        case Op::Tanh:
+        case Op::SumRows:
             return is_f32(s0) && is_f32(&node);
         case Op::Rope: {
             if (!is_f32(s0) || s1 == nullptr || s1->type != Type::I32 || !is_f32(&node)) return false;
@@ -86,6 +96,7 @@ bool op_supported(const Tensor& node, const CpuKernels& k) {
             return true;
         }
         case Op::Argmax:
+        case Op::TopK:
             return is_f32(s0) && node.type == Type::I32;
         case Op::None:
         case Op::Count:
@@ -127,7 +138,8 @@ private:
     // A unit of work that all threads finish before the next begins, split into `chunks`.
     struct Step {
         Tensor* node;
-        int phase;  // mul_mat: 0 converts the activations, 1 computes the products
+        int phase;  // mul_mat: 0 converts the activations, 1 computes the products;
+                    // mul_mat_id: 0 checks and groups the ids, 1 converts, 2 the products
         int chunks;
     };
     struct StepCounters {
@@ -150,7 +162,8 @@ void CpuBackend::reserve(size_t bytes) {
 }
 
 // One chunk of a step. get_rows checks every id in every chunk, so a bad id stops all
-// chunks of the node before anything is written (chunk 0 reports which).
+// chunks of the node before anything is written (chunk 0 reports which); mul_mat_id checks
+// its ids in its first step, which has one chunk, before any later step reads through them.
 void run_chunk(const ThreadCtx& tc, Tensor& node, int phase, std::atomic<bool>& failed, const Tensor*& failed_node,
                int32_t& failed_id) {
     switch (node.op) {
@@ -174,18 +187,36 @@ void run_chunk(const ThreadCtx& tc, Tensor& node, int phase, std::atomic<bool>& 
                 mul_mat(tc, node);
             }
             break;
+        case Op::MulMatId:
+            if (phase == 0) {
+                int32_t bad = 0;
+                if (!mul_mat_id_group(tc, node, &bad)) {
+                    failed_node = &node;
+                    failed_id = bad;
+                    failed.store(true, std::memory_order_release);
+                }
+            } else if (phase == 1) {
+                mul_mat_id_convert(tc, node);
+            } else {
+                mul_mat_id(tc, node);
+            }
+            break;
         case Op::Add: add(tc, node); break;
         case Op::Mul: mul(tc, node); break;
+        case Op::Div: div(tc, node); break;
         case Op::Scale: scale(tc, node); break;
         case Op::RmsNorm: rms_norm(tc, node); break;
         case Op::Rope: rope(tc, node); break;
         case Op::SoftMax: soft_max(tc, node); break;
         case Op::Silu: silu(tc, node); break;
         case Op::Gelu: gelu(tc, node); break;
+        case Op::Tanh: tanh(tc, node); break;
         case Op::Swiglu: swiglu(tc, node); break;
         case Op::Cpy: cpy(tc, node); break;
         case Op::Cont: cont(tc, node); break;
         case Op::Argmax: argmax(tc, node); break;
+        case Op::TopK: top_k(tc, node); break;
+        case Op::SumRows: sum_rows(tc, node); break;
         default: break;  // excluded by supports_op
     }
 }
@@ -214,18 +245,24 @@ void CpuBackend::compute(std::span<Tensor* const> nodes) {
             }
         }
         if (node->op == Op::MulMat) shared = std::max(shared, align_up(mul_mat_shared_size(*node, kernels)));
+        if (node->op == Op::MulMatId) shared = std::max(shared, align_up(mul_mat_id_shared_size(*node, kernels)));
         local = std::max(local, align_up(local_size(*node, kernels)));
         run_.push_back(node);
     }
     if (run_.empty()) return;
     reserve(shared + local * static_cast<size_t>(n_threads_));
 
-    // The steps: one per node, two for mul_mat (convert the activations, then the products).
+    // The steps: one per node, two for mul_mat (convert the activations, then the products),
+    // three for mul_mat_id (check and group the ids, convert, the products).
     steps_.clear();
     for (Tensor* node : run_) {
         if (node->op == Op::MulMat) {
             steps_.push_back({node, 0, n_threads_});
             steps_.push_back({node, 1, n_threads_ * kMulMatChunksPerThread});
+        } else if (node->op == Op::MulMatId) {
+            steps_.push_back({node, 0, 1});
+            steps_.push_back({node, 1, n_threads_});
+            steps_.push_back({node, 2, n_threads_ * kMulMatChunksPerThread});
         } else {
             steps_.push_back({node, 0, n_threads_});
         }
@@ -269,6 +306,10 @@ void CpuBackend::compute(std::span<Tensor* const> nodes) {
         }
     });
 
+    if (failed_node != nullptr && failed_node->op == Op::MulMatId) {
+        fail("mul_mat_id: expert id {} out of range [0, {}) in node '{}'", failed_id, failed_node->src[0]->ne[2],
+             failed_node->name);
+    }
     if (failed_node != nullptr) {
         fail("get_rows: id {} out of range [0, {})", failed_id, failed_node->src[0]->ne[1]);
     }
@@ -335,7 +376,9 @@ private:
 size_t local_size(const Tensor& node, const CpuKernels& kernels) {
     switch (node.op) {
         case Op::MulMat: return mul_mat_local_size(node);
+        case Op::MulMatId: return mul_mat_id_local_size(node);
         case Op::Rope: return rope_local_size(node);
+        case Op::TopK: return top_k_local_size(node);
         default: return 0;
     }
 }

@@ -78,12 +78,24 @@ size_t mul_mat_local_size(const Tensor& dst);
 void mul_mat_convert(const ThreadCtx& tc, Tensor& dst);  // phase 1: activations -> vec_dot_type
 void mul_mat(const ThreadCtx& tc, Tensor& dst);          // phase 2: the dot products
 
+// ---- mul_mat_id (op_mul_mat_id.cpp): three phases with a barrier after each ----
+// Shared bytes: the inputs of every (slot, token) pair in vec_dot_type, and the grouping.
+size_t mul_mat_id_shared_size(const Tensor& dst, const CpuKernels& kernels);
+size_t mul_mat_id_local_size(const Tensor& dst);
+// Phase 0, one chunk: checks every id (false with the first one outside [0, n_expert), and
+// nothing else is done) and groups the pairs by expert.
+bool mul_mat_id_group(const ThreadCtx& tc, Tensor& dst, int32_t* bad_id);
+void mul_mat_id_convert(const ThreadCtx& tc, Tensor& dst);  // phase 1: the pairs' inputs -> vec_dot_type
+void mul_mat_id(const ThreadCtx& tc, Tensor& dst);          // phase 2: each expert used times its inputs
+
 // ---- element-wise (op_binary.cpp, op_unary.cpp) ----
 void add(const ThreadCtx& tc, Tensor& dst);
 void mul(const ThreadCtx& tc, Tensor& dst);
+void div(const ThreadCtx& tc, Tensor& dst);
 void scale(const ThreadCtx& tc, Tensor& dst);
 void silu(const ThreadCtx& tc, Tensor& dst);
 void gelu(const ThreadCtx& tc, Tensor& dst);
+void tanh(const ThreadCtx& tc, Tensor& dst);
 void swiglu(const ThreadCtx& tc, Tensor& dst);
 
 // ---- row ops ----
@@ -92,6 +104,9 @@ size_t rope_local_size(const Tensor& dst);
 void rope(const ThreadCtx& tc, Tensor& dst);      // op_rope.cpp
 void soft_max(const ThreadCtx& tc, Tensor& dst);  // op_soft_max.cpp
 void argmax(const ThreadCtx& tc, Tensor& dst);    // op_argmax.cpp
+size_t top_k_local_size(const Tensor& dst);
+void top_k(const ThreadCtx& tc, Tensor& dst);     // op_top_k.cpp
+void sum_rows(const ThreadCtx& tc, Tensor& dst);  // op_sum_rows.cpp
 
 // ---- copies (op_copy.cpp) ----
 // Whether cpy/cont can convert src type `from` into `to` (same type, or F32/F16/BF16 pairs).

@@ -1,4 +1,4 @@
-// add, mul: dst = a (op) b, with b repeated to a's shape (dim i of b indexed i % b.ne[i]).
+// add, mul, div: dst = a (op) b, with b repeated to a's shape (dim i of b indexed i % b.ne[i]).
 // scale: dst = a * s. All F32, sources through their strides, dst contiguous.
 #include "backends/cpu/cpu_ops.h"
 
@@ -42,6 +42,10 @@ void add(const ThreadCtx& tc, Tensor& dst) {
 
 void mul(const ThreadCtx& tc, Tensor& dst) {
     binary_rows(tc, dst, [](float x, float y) { return x * y; });
+}
+
+void div(const ThreadCtx& tc, Tensor& dst) {
+    binary_rows(tc, dst, [](float x, float y) { return x / y; });
 }
 
 void scale(const ThreadCtx& tc, Tensor& dst) {

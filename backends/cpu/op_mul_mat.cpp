@@ -21,8 +21,10 @@
 // - prompt processing without a gemm kernel: one vec_dot per output, over tiles of kTileN
 //   weight rows x kTileM activation rows so that both stay in cache while they are reused.
 // Every path computes each output with one kernel call's fixed arithmetic over the whole of
-// K, so it does not depend on the thread count or on where the work was split.
+// K, so it does not depend on the thread count or on where the work was split. The loops
+// over a run of rows are mat_rows.cpp's (mul_mat_id shares them); the split is here.
 #include "backends/cpu/cpu_ops.h"
+#include "backends/cpu/mat_rows.h"
 
 #include <algorithm>
 #include <cstring>
@@ -30,18 +32,11 @@
 namespace ember::cpu {
 namespace {
 
-constexpr int64_t kTileN = 16;  // weight rows per tile
-constexpr int64_t kTileM = 16;  // activation rows per tile
-
-constexpr int64_t kGemmMinRows = 4;        // activation rows from which the gemm path is used
-constexpr int64_t kGemmRowChunk = 16;      // weight rows per work item (a multiple of every gemm's R)
-constexpr size_t kActBlockBytes = 512 << 10;  // activation rows per block: half of a typical L2
-constexpr int64_t kGemvStreams = 8;           // row stretches a thread reads at once (gemv path)
+constexpr int64_t kGemmRowChunk = 16;  // weight rows per work item (a multiple of every gemm's R)
 
 size_t vdt_row_bytes(const Tensor& dst, const CpuKernels& kernels) {
     const Tensor& a = *dst.src[0];
-    const TypeTraits& vt = type_traits(kernels.vec_dot_type[static_cast<uint32_t>(a.type)]);
-    return static_cast<size_t>(a.ne[0] / vt.block_size) * vt.type_size;
+    return act_row_bytes(kernels, a.type, a.ne[0]);
 }
 
 }  // namespace
@@ -120,56 +115,20 @@ void for_each_row_run(const ThreadCtx& tc, const Tensor& dst, size_t act_row, Fn
     }
 }
 
-// The prompt-processing path: see the top of the file.
-void mul_mat_gemm(const ThreadCtx& tc, Tensor& dst, GemmFn gemm, size_t act_row) {
+// A run of rows of batch (i2, i3) times all of that batch's activation rows, into dst.
+MatRows run_rows(const Tensor& dst, const RowRun& run, size_t act_row) {
     const Tensor& a = *dst.src[0];
-    const int64_t K = a.ne[0];
-    const int64_t M = dst.src[1]->ne[1];
-    const size_t ldd = dst.nb[1] / sizeof(float);  // dst is contiguous: nb[0] == sizeof(float)
-    const int64_t block_m = std::max<int64_t>(16, static_cast<int64_t>(kActBlockBytes / act_row));
-    for_each_row_run(tc, dst, act_row, [&](const RowRun& run) {
-        for (int64_t m0 = 0; m0 < M; m0 += block_m) {
-            const int64_t m1 = std::min(M, m0 + block_m);
-            auto* out = reinterpret_cast<float*>(elem(dst, run.n0, m0, run.i2, run.i3));
-            gemm(K, run.w, a.nb[1], run.acts + static_cast<size_t>(m0) * act_row, act_row, out, ldd, run.n1 - run.n0,
-                 m1 - m0);
-        }
-    });
-}
-
-// The token-generation path: see the top of the file. A thread's run of rows [n0, n1) is cut
-// into kGemvStreams stretches of `stretch` rows, and step i computes row i of each stretch,
-// with the gemv kernel where the type has one, else one vec_dot per output.
-void mul_mat_gemv(const ThreadCtx& tc, Tensor& dst, GemmFn gemv, quant::VecDotFn vec_dot, size_t act_row) {
-    const Tensor& a = *dst.src[0];
-    const int64_t K = a.ne[0];
-    const int64_t M = dst.src[1]->ne[1];  // < kGemmMinRows
-    for_each_row_run(tc, dst, act_row, [&](const RowRun& run) {
-        const int64_t len = run.n1 - run.n0;
-        const int64_t stretch = (len + kGemvStreams - 1) / kGemvStreams;
-        const size_t ldw = static_cast<size_t>(stretch) * a.nb[1];
-        float out[kGemmMinRows * kGemvStreams];  // [m][stream]
-        for (int64_t i = 0; i < stretch; ++i) {
-            // the stretches that have a row i: a prefix, since only the last one can be short
-            const int64_t nr = std::min(kGemvStreams, (len - i + stretch - 1) / stretch);
-            const char* wi = run.w + i * a.nb[1];
-            if (gemv != nullptr) {
-                gemv(K, wi, ldw, run.acts, act_row, out, kGemvStreams, nr, M);
-            } else {
-                for (int64_t s = 0; s < nr; ++s) {
-                    for (int64_t m = 0; m < M; ++m) {
-                        out[m * kGemvStreams + s] = vec_dot(K, wi + s * ldw, run.acts + static_cast<size_t>(m) * act_row);
-                    }
-                }
-            }
-            for (int64_t m = 0; m < M; ++m) {
-                for (int64_t s = 0; s < nr; ++s) {
-                    *reinterpret_cast<float*>(elem(dst, run.n0 + s * stretch + i, m, run.i2, run.i3)) =
-                        out[m * kGemvStreams + s];
-                }
-            }
-        }
-    });
+    MatRows p;
+    p.k = a.ne[0];
+    p.w = run.w;
+    p.ldw = a.nb[1];
+    p.n_rows = run.n1 - run.n0;
+    p.acts = run.acts;
+    p.act_row = act_row;
+    p.m = dst.src[1]->ne[1];
+    p.out = reinterpret_cast<float*>(elem(dst, run.n0, 0, run.i2, run.i3));
+    p.ldd = dst.nb[1] / sizeof(float);  // dst is contiguous: nb[0] == sizeof(float)
+    return p;
 }
 
 }  // namespace
@@ -180,13 +139,16 @@ void mul_mat(const ThreadCtx& tc, Tensor& dst) {
     const CpuKernels& k = *tc.kernels;
     const quant::VecDotFn vec_dot = k.vec_dot[static_cast<uint32_t>(a.type)];
     const size_t act_row = vdt_row_bytes(dst, k);
-    const GemmFn gemm = k.gemm[static_cast<uint32_t>(a.type)];
-    if (gemm != nullptr && b.ne[1] >= kGemmMinRows) {
-        mul_mat_gemm(tc, dst, gemm, act_row);
+    const MatPath path = mat_path(k, a.type, b.ne[1]);
+    if (path == MatPath::Gemm) {
+        const GemmFn gemm = k.gemm[static_cast<uint32_t>(a.type)];
+        for_each_row_run(tc, dst, act_row, [&](const RowRun& run) { gemm_rows(gemm, run_rows(dst, run, act_row)); });
         return;
     }
-    if (b.ne[1] < kGemmMinRows) {
-        mul_mat_gemv(tc, dst, k.gemv[static_cast<uint32_t>(a.type)], vec_dot, act_row);
+    if (path == MatPath::Gemv) {
+        const GemmFn gemv = k.gemv[static_cast<uint32_t>(a.type)];
+        for_each_row_run(tc, dst, act_row,
+                         [&](const RowRun& run) { gemv_rows(gemv, vec_dot, run_rows(dst, run, act_row)); });
         return;
     }
 
@@ -214,14 +176,17 @@ void mul_mat(const ThreadCtx& tc, Tensor& dst) {
         const int64_t n1 = std::min(N, n0 + kTileN);
         const int64_t m1 = std::min(M, m0 + kTileM);
 
-        const std::byte* acts = tc.shared + static_cast<size_t>((i3 * B2 + i2) * M) * act_row;
-        for (int64_t n = n0; n < n1; ++n) {
-            const char* w = row_ptr(a, n, i2 / r2, i3 / r3);
-            for (int64_t m = m0; m < m1; ++m) {
-                const float v = vec_dot(K, w, acts + static_cast<size_t>(m) * act_row);
-                *reinterpret_cast<float*>(elem(dst, n, m, i2, i3)) = v;
-            }
-        }
+        MatRows p;
+        p.k = K;
+        p.w = row_ptr(a, n0, i2 / r2, i3 / r3);
+        p.ldw = a.nb[1];
+        p.n_rows = n1 - n0;
+        p.acts = tc.shared + static_cast<size_t>((i3 * B2 + i2) * M + m0) * act_row;
+        p.act_row = act_row;
+        p.m = m1 - m0;
+        p.out = reinterpret_cast<float*>(elem(dst, n0, m0, i2, i3));
+        p.ldd = dst.nb[1] / sizeof(float);
+        vec_dot_rows(vec_dot, p);
     }
 }
 

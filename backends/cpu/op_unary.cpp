@@ -1,4 +1,4 @@
-// silu, gelu (tanh approximation), swiglu = silu(a) * b. F32, sources through their strides;
+// silu, gelu (tanh approximation), tanh, swiglu = silu(a) * b. F32, sources through their strides;
 // rows contiguous along dim 0 go through the kernel table's vectorized silu/swiglu (vec_math.h).
 #include "backends/cpu/cpu_ops.h"
 #include "backends/cpu/vec_math.h"
@@ -45,6 +45,10 @@ void silu(const ThreadCtx& tc, Tensor& dst) {
 }
 
 void gelu(const ThreadCtx& tc, Tensor& dst) { unary_rows(tc, dst, gelu_f); }
+
+void tanh(const ThreadCtx& tc, Tensor& dst) {
+    unary_rows(tc, dst, [](float x) { return std::tanh(x); });
+}
 
 void swiglu(const ThreadCtx& tc, Tensor& dst) {
     const Tensor& a = *dst.src[0];

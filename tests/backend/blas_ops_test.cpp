@@ -286,6 +286,13 @@ TEST(BlasBackend, OnlyMulMat) {
     EXPECT_FALSE(blas->supports_op(*ops::soft_max(ctx, *x, nullptr, 1.0f)));
     EXPECT_FALSE(blas->supports_op(*ops::cont(ctx, *ops::transpose(ctx, *x))));
     EXPECT_TRUE(blas->supports_op(*ops::mul_mat(ctx, *x, *x)));
+    EXPECT_FALSE(blas->supports_op(*ops::top_k(ctx, *x, 4)));
+    EXPECT_FALSE(blas->supports_op(*ops::sum_rows(ctx, *x)));
+    EXPECT_FALSE(blas->supports_op(*ops::div(ctx, *x, *x)));
+    EXPECT_FALSE(blas->supports_op(*ops::tanh(ctx, *x)));
+    Tensor* experts = ctx.new_tensor_3d(Type::F32, 64, 16, 4);
+    Tensor* ids = ctx.new_tensor_2d(Type::I32, 2, 64);
+    EXPECT_FALSE(blas->supports_op(*ops::mul_mat_id(ctx, *experts, *ops::reshape_3d(ctx, *x, 64, 1, 64), *ids)));
 }
 
 // mul_mat on BLAS, everything else on the CPU: the scheduler splits the graph and makes no
@@ -335,6 +342,27 @@ TEST(BlasBackend, SchedulerKeepsSmallBatchesOnTheCpu) {
     Graph graph({y});
     sched.compute(graph);
     EXPECT_EQ(sched.backend_of(*y), cpu.get());
+}
+
+// The ops of MoE and gemma2 models are the CPU's: BLAS does not claim them, and a graph with
+// them runs with BLAS selected, the scheduler sending those nodes to the CPU.
+TEST(BlasBackend, MoeOpsRunOnTheCpuThroughTheScheduler) {
+    auto blas = blas::make_backend(every_batch(2));
+    auto cpu = cpu::make_backend(2);
+    bool blas_ran_a_mul_mat = false;
+    std::vector<OpCase> cases = moe_chain_cases();
+    for (const OpCase& c : mul_mat_id_cases()) {
+        if (c.name.find("Q4_K") != std::string::npos) cases.push_back(c);
+    }
+    for (const OpCase& c : cases) {
+        SCOPED_TRACE(c.name);
+        const CaseResult r = run_case_scheduled({blas.get(), cpu.get()}, c);
+        for (const auto& [op, backend] : r.placed) {
+            if (op == Op::MulMat && backend == blas.get()) blas_ran_a_mul_mat = true;
+            if (op != Op::MulMat) EXPECT_EQ(backend, cpu.get()) << op_name(op);
+        }
+    }
+    EXPECT_TRUE(blas_ran_a_mul_mat) << "the router's mul_mat should run on BLAS";
 }
 
 TEST(BlasBackend, RegisteredAsBlas) {

@@ -7,7 +7,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -303,14 +305,15 @@ OpCase binary_case(Op op, Ne a_ne, Ne b_ne, Layout la, Layout lb) {
                          layout_name(lb));
     c.build = [=](Context& ctx, Rng& rng) {
         Tensor* a = make_src(ctx, rng, Type::F32, a_ne, la);
-        Tensor* b = make_src(ctx, rng, Type::F32, b_ne, lb);
-        Tensor* out = op == Op::Add ? ops::add(ctx, *a, *b) : ops::mul(ctx, *a, *b);
+        // Divisors away from zero, so float and double quotients stay close.
+        Tensor* b = op == Op::Div ? make_src(ctx, rng, Type::F32, b_ne, lb, 0.5f, 2.0f) : make_src(ctx, rng, Type::F32, b_ne, lb);
+        Tensor* out = op == Op::Add ? ops::add(ctx, *a, *b) : op == Op::Mul ? ops::mul(ctx, *a, *b) : ops::div(ctx, *a, *b);
         auto ref = [=] {
             std::vector<double> v;
             for_each(a->ne, [&](int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
                 const double x = value(*a, i0, i1, i2, i3);
                 const double y = value(*b, i0 % b->ne[0], i1 % b->ne[1], i2 % b->ne[2], i3 % b->ne[3]);
-                v.push_back(op == Op::Add ? x + y : x * y);
+                v.push_back(op == Op::Add ? x + y : op == Op::Mul ? x * y : x / y);
             });
             return v;
         };
@@ -329,6 +332,7 @@ OpCase unary_case(Op op, Ne ne, Layout la, Layout lb = Layout::Dense) {
         switch (op) {
             case Op::Silu: out = ops::silu(ctx, *a); break;
             case Op::Gelu: out = ops::gelu(ctx, *a); break;
+            case Op::Tanh: out = ops::tanh(ctx, *a); break;
             case Op::Scale: out = ops::scale(ctx, *a, 0.37f); break;
             default: out = ops::swiglu(ctx, *a, *b); break;
         }
@@ -339,6 +343,7 @@ OpCase unary_case(Op op, Ne ne, Layout la, Layout lb = Layout::Dense) {
                 switch (op) {
                     case Op::Silu: v.push_back(silu_d(x)); break;
                     case Op::Gelu: v.push_back(gelu_d(x)); break;
+                    case Op::Tanh: v.push_back(std::tanh(x)); break;
                     case Op::Scale: v.push_back(x * static_cast<double>(0.37f)); break;
                     default: v.push_back(silu_d(x) * value(*b, i0, i1, i2, i3)); break;
                 }
@@ -376,6 +381,145 @@ std::vector<double> rounded_values(const Tensor& a, Type type) {
         for (double& x : v) x = quant::fp16_to_fp32(quant::fp32_to_fp16(static_cast<float>(x)));
     }
     return v;
+}
+
+
+// ---- mul_mat_id ----
+
+struct MoeShape {
+    int64_t K, N, E, U, B1, T;
+};
+
+// Reference out[n, s, t] = Σ_k as[k, n, ids[s, t]] · b[k, B1 == 1 ? 0 : s, t] in double, with
+// the experts' rows dequantized and b's rows first rounded through act_type when given. It
+// reads only the experts the ids name.
+std::vector<double> mul_mat_id_ref(const Tensor& as, const Tensor& b, const Tensor& ids, std::optional<Type> act_type) {
+    const int64_t K = as.ne[0], N = as.ne[1];
+    std::vector<double> out;
+    for (int64_t t = 0; t < ids.ne[1]; ++t)
+        for (int64_t s = 0; s < ids.ne[0]; ++s) {
+            const auto e = static_cast<int64_t>(value(ids, s, t));
+            std::vector<float> x(static_cast<size_t>(K));
+            for (int64_t k = 0; k < K; ++k) x[k] = static_cast<float>(value(b, k, b.ne[1] == 1 ? 0 : s, t));
+            if (act_type) x = round_trip(*act_type, x);
+            for (int64_t n = 0; n < N; ++n) {
+                const std::vector<float> w = row_values(as, n, e);
+                double sum = 0.0;
+                for (int64_t k = 0; k < K; ++k) sum += static_cast<double>(w[k]) * static_cast<double>(x[k]);
+                out.push_back(sum);
+            }
+        }
+    return out;
+}
+
+// ids [U, T] (t * U + s): per token U experts drawn from `allowed`, distinct unless `repeats`.
+std::vector<int32_t> moe_ids(int64_t U, int64_t T, const std::vector<int32_t>& allowed, bool repeats, uint64_t seed) {
+    Rng rng(seed);
+    std::vector<int32_t> ids;
+    for (int64_t t = 0; t < T; ++t) {
+        std::vector<int32_t> pool = allowed;
+        for (int64_t s = 0; s < U; ++s) {
+            const auto i = static_cast<size_t>(rng.integer(0, static_cast<int32_t>(pool.size()) - 1));
+            ids.push_back(pool[i]);
+            if (!repeats) pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+    }
+    return ids;
+}
+
+// Every byte of the experts no id names set to 0xFF: NaN in every format's scale (F32, F16,
+// BF16 values; the fp16 d of every block type), so an output that read any of them is NaN
+// and fails the check. The build fails if a poisoned expert does not dequantize to NaN.
+void poison_unused_experts(Tensor& as, const std::vector<int32_t>& ids) {
+    for (int64_t e = 0; e < as.ne[2]; ++e) {
+        if (std::find(ids.begin(), ids.end(), e) != ids.end()) continue;
+        std::memset(static_cast<char*>(as.data) + e * as.nb[2], 0xFF, as.nb[2]);
+        if (!std::isnan(row_values(as, 0, e)[0])) fail("mul_mat_id case: poisoned {} expert is not NaN", type_name(as.type));
+    }
+}
+
+OpCase mul_mat_id_case(Type type, MoeShape m, std::vector<int32_t> ids_v, Layout lb = Layout::Dense) {
+    OpCase c;
+    c.name = fmt::format("mul_mat_id {} K={} N={} E={} U={} B1={} T={} b:{}", type_name(type), m.K, m.N, m.E, m.U, m.B1,
+                         m.T, layout_name(lb));
+    c.build = [=](Context& ctx, Rng& rng) {
+        Tensor* as = random_tensor(ctx, rng, type, {m.K, m.N, m.E, 1});
+        poison_unused_experts(*as, ids_v);
+        Tensor* b = make_src(ctx, rng, Type::F32, {m.K, m.B1, m.T, 1}, lb);
+        Tensor* ids = ctx.new_tensor_2d(Type::I32, m.U, m.T);
+        for (int64_t t = 0; t < m.T; ++t)
+            for (int64_t s = 0; s < m.U; ++s) set_value(*ids, ids_v[t * m.U + s], s, t);
+        Tensor* out = ops::mul_mat_id(ctx, *as, *b, *ids);
+        const Type vdt = quant::quant_traits(type).vec_dot_type;
+        const bool plain = type == Type::F32 || type == Type::F16;
+        // As mul_mat_plain_cases / mul_mat_quant_cases (Q8_1's fp16 block sums: see there).
+        const double tight = plain ? 1e-10 : vdt == Type::Q8_1 ? 1e-5 : 1e-8;
+        const double loose = plain ? 1e-5 : 1e-3;
+        Built built{out, {}};
+        built.checks.push_back({fmt::format("vs activations rounded to {}", type_name(vdt)),
+                                [=] {
+                                    return mul_mat_id_ref(*as, *b, *ids,
+                                                          vdt == Type::F32 ? std::nullopt : std::optional(vdt));
+                                },
+                                tight});
+        if (vdt != Type::F32) {
+            built.checks.push_back({"vs F32 activations", [=] { return mul_mat_id_ref(*as, *b, *ids, std::nullopt); }, loose});
+        }
+        return built;
+    };
+    return c;
+}
+
+// ---- top_k ----
+
+// i before j in a top_k row: the larger value, NaN after every number, then the lower index.
+bool top_k_before(const std::vector<double>& row, size_t i, size_t j) {
+    const bool nan_i = std::isnan(row[i]), nan_j = std::isnan(row[j]);
+    if (nan_i != nan_j) return nan_j;
+    if (!nan_i && row[i] != row[j]) return row[i] > row[j];
+    return i < j;
+}
+
+std::vector<double> top_k_ref(const Tensor& a, int64_t k) {
+    std::vector<double> out;
+    per_row(a, [&](std::vector<double>& row, int64_t, int64_t, int64_t) {
+        std::vector<size_t> order(row.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](size_t i, size_t j) { return top_k_before(row, i, j); });
+        for (int64_t i = 0; i < k; ++i) out.push_back(static_cast<double>(order[i]));
+    });
+    return out;
+}
+
+OpCase top_k_case(Ne ne, int64_t k, Layout layout) {
+    OpCase c;
+    c.name = fmt::format("top_k {} k={} {}", shape_str(ne), k, layout_name(layout));
+    c.build = [=](Context& ctx, Rng& rng) {
+        Tensor* a = make_src(ctx, rng, Type::F32, ne, layout);
+        Tensor* out = ops::top_k(ctx, *a, k);
+        return Built{out, {{"exact", [=] { return top_k_ref(*a, k); }, 0.0}}};
+    };
+    return c;
+}
+
+OpCase sum_rows_case(Ne ne, Layout layout) {
+    OpCase c;
+    c.name = fmt::format("sum_rows {} {}", shape_str(ne), layout_name(layout));
+    c.build = [=](Context& ctx, Rng& rng) {
+        Tensor* a = make_src(ctx, rng, Type::F32, ne, layout);
+        Tensor* out = ops::sum_rows(ctx, *a);
+        auto ref = [=] {
+            std::vector<double> v;
+            per_row(*a, [&](std::vector<double>& row, int64_t, int64_t, int64_t) {
+                double sum = 0.0;
+                for (double x : row) sum += x;
+                v.push_back(sum);
+            });
+            return v;
+        };
+        return Built{out, {{"double reference", ref, 1e-10}}};
+    };
+    return c;
 }
 
 }  // namespace
@@ -706,6 +850,160 @@ std::vector<OpCase> argmax_cases() {
                 return v;
             };
             return Built{out, {{"exact", ref, 0.0}}};
+        };
+        cases.push_back(c);
+    }
+    return cases;
+}
+
+
+std::vector<double> mul_mat_id_reference(const Tensor& as, const Tensor& b, const Tensor& ids,
+                                         std::optional<Type> act_type) {
+    return mul_mat_id_ref(as, b, ids, act_type);
+}
+
+std::vector<OpCase> mul_mat_id_cases() {
+    std::vector<OpCase> cases;
+    // Experts 1 and 4 of 6 are never chosen (and poisoned).
+    const std::vector<int32_t> allowed{0, 2, 3, 5};
+    for (Type t : mul_mat_weight_types()) {
+        const int64_t bs = block_size(t);
+        const int64_t K = bs == 1 ? 33 : 2 * bs;
+        for (int64_t T : {1, 7}) {
+            for (int64_t B1 : {1, 2}) {
+                const auto ids = moe_ids(2, T, allowed, false, 100 + static_cast<uint64_t>(T));
+                cases.push_back(mul_mat_id_case(t, {K, 5, 6, 2, B1, T}, ids));
+            }
+        }
+    }
+    for (Type t : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_K}) {
+        const int64_t K = block_size(t) == 1 ? 64 : block_size(t);
+        // Most experts chosen by 4 pairs or more: the gemm path, beside experts on the gemv path.
+        cases.push_back(mul_mat_id_case(t, {K, 20, 8, 4, 4, 40}, moe_ids(4, 40, {1, 2, 3, 4, 6, 7}, false, 7)));
+        cases.push_back(mul_mat_id_case(t, {K, 20, 8, 4, 1, 40}, moe_ids(4, 40, {1, 2, 3, 4, 6, 7}, false, 8)));
+        // One expert for 70 tokens: more inputs than a column block, more rows than a sub-run.
+        cases.push_back(mul_mat_id_case(t, {K, 300, 3, 1, 1, 70}, std::vector<int32_t>(70, 1)));
+        // A token naming one expert in two slots (a router would not, the op allows it).
+        cases.push_back(mul_mat_id_case(t, {K, 9, 5, 3, 3, 5}, moe_ids(3, 5, {0, 4}, true, 9)));
+        // Inputs through strides: one input row per slot, stored transposed.
+        cases.push_back(mul_mat_id_case(t, {K, 6, 4, 2, 2, 7}, moe_ids(2, 7, {0, 1, 3}, false, 10), Layout::Transposed));
+        cases.push_back(mul_mat_id_case(t, {K, 6, 4, 2, 1, 3}, moe_ids(2, 3, {0, 1, 3}, false, 11), Layout::Permuted));
+    }
+    return cases;
+}
+
+std::vector<OpCase> top_k_cases() {
+    std::vector<OpCase> cases;
+    {
+        OpCase c;
+        c.name = "top_k ties, NaN and -inf";
+        c.build = [](Context& ctx, Rng& rng) {
+            Tensor* a = random_tensor(ctx, rng, Type::F32, {6, 5, 1, 1});
+            const double nan = std::numeric_limits<double>::quiet_NaN();
+            const std::vector<std::vector<double>> rows{
+                {1, 3, 2, 3, 0, 3},           // ties: lower index first
+                {0.5, 0.5, 0.5, 0.5, 0.5, 0.5},  // all equal
+                {nan, -kInf, 2, nan, -1, -kInf},  // NaN below -inf
+                {nan, nan, nan, nan, nan, nan},  // all NaN: by index
+                {-0.0, 0.0, -kInf, kInf, 1, -0.0},  // zeros of both signs are equal
+            };
+            for (int64_t r = 0; r < 5; ++r)
+                for (int64_t i = 0; i < 6; ++i) set_value(*a, rows[r][i], i, r);
+            Tensor* out = ops::top_k(ctx, *a, 4);
+            const std::vector<double> want{1, 3, 5, 2, 0, 1, 2, 3, 2, 4, 1, 5, 0, 1, 2, 3, 3, 4, 0, 1};
+            return Built{out, {{"exact", [=] { return want; }, 0.0}}};
+        };
+        cases.push_back(c);
+    }
+    for (Layout l : {Layout::Dense, Layout::Permuted, Layout::Transposed, Layout::RowStride}) {
+        for (int64_t k : {1, 8, 37}) cases.push_back(top_k_case({37, 4, 3, 1}, k, l));
+    }
+    cases.push_back(top_k_case({128, 7, 1, 1}, 8, Layout::Dense));  // a router: 128 experts, 8 used
+    cases.push_back(top_k_case({1, 3, 1, 1}, 1, Layout::Dense));
+    return cases;
+}
+
+std::vector<OpCase> sum_rows_cases() {
+    std::vector<OpCase> cases;
+    cases.push_back(sum_rows_case({33, 4, 2, 1}, Layout::Dense));
+    cases.push_back(sum_rows_case({1, 3, 1, 1}, Layout::Dense));
+    cases.push_back(sum_rows_case({1000, 3, 1, 1}, Layout::Dense));
+    cases.push_back(sum_rows_case({16, 5, 3, 2}, Layout::Permuted));
+    cases.push_back(sum_rows_case({16, 5, 3, 1}, Layout::RowStride));
+    cases.push_back(sum_rows_case({6, 7, 1, 1}, Layout::Transposed));
+    return cases;
+}
+
+std::vector<OpCase> div_tanh_cases() {
+    std::vector<OpCase> cases;
+    const Ne a{7, 5, 3, 2};
+    for (Ne b : {Ne{7, 5, 3, 2}, Ne{7, 1, 1, 1}, Ne{1, 5, 1, 1}, Ne{1, 1, 1, 1}, Ne{1, 5, 3, 2}}) {
+        cases.push_back(binary_case(Op::Div, a, b, Layout::Dense, Layout::Dense));
+    }
+    cases.push_back(binary_case(Op::Div, {6, 4, 3, 1}, {1, 4, 3, 1}, Layout::Permuted, Layout::Transposed));
+    cases.push_back(binary_case(Op::Div, {6, 4, 1, 1}, {3, 2, 1, 1}, Layout::RowStride, Layout::Transposed));
+    for (Layout l : {Layout::Dense, Layout::Permuted, Layout::Transposed, Layout::RowStride}) {
+        cases.push_back(unary_case(Op::Tanh, {33, 4, 3, 1}, l));
+    }
+    return cases;
+}
+
+// A mixture-of-experts block in one graph, built as qwen3moe and mixtral build it: the
+// router's probabilities p = soft_max(router · x), the top U of them renormalised
+// (w = p / Σ p, get_rows picks the chosen ones), the chosen experts on x, weighted by w and
+// summed over the slots, then soft-capped (gemma2's cap · tanh(y / cap)).
+std::vector<OpCase> moe_chain_cases() {
+    std::vector<OpCase> cases;
+    for (Type wt : {Type::F32, Type::Q8_0}) {
+        OpCase c;
+        c.name = fmt::format("moe chain: router, top_k, renormalise, mul_mat_id {}, weighted sum, tanh cap", type_name(wt));
+        c.build = [wt](Context& ctx, Rng& rng) {
+            constexpr int64_t K = 64, N = 24, E = 8, U = 3, T = 5;
+            constexpr float cap = 0.5f;
+            Tensor* x = random_tensor(ctx, rng, Type::F32, {K, T, 1, 1});
+            Tensor* router = random_tensor(ctx, rng, Type::F32, {K, E, 1, 1});
+            Tensor* experts = random_tensor(ctx, rng, wt, {K, N, E, 1});
+            Tensor* probs = ops::soft_max(ctx, *ops::mul_mat(ctx, *router, *x), nullptr, 1.0f);  // [E, T]
+            Tensor* sel = ops::top_k(ctx, *probs, U);                                               // [U, T]
+            Tensor* w = ops::get_rows(ctx, *ops::reshape_3d(ctx, *probs, 1, E, T), *sel);        // [1, U, T]
+            Tensor* w2 = ops::reshape_2d(ctx, *w, U, T);
+            w = ops::reshape_3d(ctx, *ops::div(ctx, *w2, *ops::sum_rows(ctx, *w2)), 1, U, T);
+            Tensor* y = ops::mul_mat_id(ctx, *experts, *ops::reshape_3d(ctx, *x, K, 1, T), *sel);  // [N, U, T]
+            y = ops::mul(ctx, *y, *w);
+            Tensor* sum = ops::view_2d(ctx, *y, N, T, y->nb[2], 0);
+            for (int64_t s = 1; s < U; ++s) sum = ops::add(ctx, *sum, *ops::view_2d(ctx, *y, N, T, y->nb[2], s * y->nb[1]));
+            Tensor* out = ops::scale(ctx, *ops::tanh(ctx, *ops::scale(ctx, *sum, 1.0f / cap)), cap);
+            auto ref = [=] {
+                std::vector<double> v;
+                for (int64_t t = 0; t < T; ++t) {
+                    std::vector<double> p(E);
+                    double max = -kInf, total = 0.0;
+                    for (int64_t e = 0; e < E; ++e) {
+                        for (int64_t k = 0; k < K; ++k) p[e] += value(*router, k, e) * value(*x, k, t);
+                        max = std::max(max, p[e]);
+                    }
+                    for (double& q : p) total += q = std::exp(q - max);
+                    std::vector<size_t> order(E);
+                    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+                    std::stable_sort(order.begin(), order.end(), [&](size_t i, size_t j) { return top_k_before(p, i, j); });
+                    double chosen = 0.0;
+                    for (int64_t s = 0; s < U; ++s) chosen += p[order[s]];
+                    std::vector<double> acc(N, 0.0);
+                    for (int64_t s = 0; s < U; ++s) {
+                        const auto e = static_cast<int64_t>(order[s]);
+                        for (int64_t n = 0; n < N; ++n) {
+                            const std::vector<float> row = row_values(*experts, n, e);
+                            double d = 0.0;
+                            for (int64_t k = 0; k < K; ++k) d += static_cast<double>(row[k]) * value(*x, k, t);
+                            acc[n] += d * p[e] / chosen;
+                        }
+                    }
+                    for (double a : acc) v.push_back(cap * std::tanh(a / cap));
+                }
+                return v;
+            };
+            // Q8_0 experts multiply Q8_0-rounded inputs.
+            return Built{out, {{"double reference", ref, wt == Type::F32 ? 1e-9 : 1e-3}}};
         };
         cases.push_back(c);
     }

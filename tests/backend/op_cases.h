@@ -6,6 +6,7 @@
 
 #include "backend/op_harness.h"
 
+#include <optional>
 #include <vector>
 
 namespace ember::test {
@@ -32,6 +33,20 @@ std::vector<OpCase> unary_cases();           // silu, gelu, swiglu
 std::vector<OpCase> copy_cases();            // cpy F32 <-> F16 through strided views, same-type, cont
 std::vector<OpCase> argmax_cases();          // ties, -inf, views
 std::vector<OpCase> chain_cases();           // several ops in one graph
+
+// The ops of mixture-of-experts and gemma2 models (the CPU's; other backends leave them to it).
+// mul_mat_id for every weight type, B1 == 1 and B1 == n_used, T = 1 and 7, the gemm and gemv
+// paths, strided inputs; the experts no id names are filled with NaN, so a kernel that read
+// them fails the check.
+std::vector<OpCase> mul_mat_id_cases();
+// mul_mat_id's reference in double (logical order of its output), reading only the experts
+// the ids name; b's rows rounded through act_type first when given.
+std::vector<double> mul_mat_id_reference(const Tensor& as, const Tensor& b, const Tensor& ids,
+                                         std::optional<Type> act_type);
+std::vector<OpCase> top_k_cases();      // ties, NaN, -inf, signed zeros, k = 1 and n, views
+std::vector<OpCase> sum_rows_cases();
+std::vector<OpCase> div_tanh_cases();   // div with broadcasting, tanh, views
+std::vector<OpCase> moe_chain_cases();  // router -> top_k -> renormalise -> mul_mat_id -> weighted sum -> cap
 
 // Cases whose result must not depend on the thread count (mul_mat, soft_max, rms_norm, rope).
 std::vector<OpCase> determinism_cases();

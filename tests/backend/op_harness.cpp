@@ -2,12 +2,14 @@
 
 #include "core/error.h"
 #include "core/graph.h"
+#include "core/scheduler.h"
 #include "quant/bf16.h"
 #include "quant/f16.h"
 #include "quant/quant.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <unordered_set>
@@ -86,6 +88,39 @@ std::unique_ptr<Buffer> place_in_buffer(Backend& backend, const Graph& graph) {
         t->buffer = buffer.get();
     }
     return buffer;
+}
+
+// As a model's weights are placed: each leaf whose every user `backend` supports moves into a
+// buffer of its own of the backend's type (keeping the data), with the views of it; the rest
+// stay in host memory. Nodes are left to the scheduler.
+std::vector<std::unique_ptr<Buffer>> place_leaves_for(Backend& backend, const Graph& graph) {
+    std::vector<std::unique_ptr<Buffer>> buffers;
+    for (Tensor* leaf : graph.leafs()) {
+        if (leaf->view_src != nullptr || leaf->data == nullptr) continue;
+        bool all_supported = true;
+        bool used = false;
+        for (const Tensor* node : graph.nodes()) {
+            if (op_is_view(node->op)) continue;
+            for (const Tensor* s : node->src) {
+                if (s == nullptr || (s != leaf && s->view_src != leaf)) continue;
+                used = true;
+                all_supported = all_supported && backend.supports_op(*node);
+            }
+        }
+        if (!used || !all_supported) continue;
+        std::unique_ptr<Buffer> buffer = backend.buffer_type().allocate(std::max<size_t>(leaf->nbytes(), 1));
+        const void* host = leaf->data;
+        leaf->data = buffer->base();
+        leaf->buffer = buffer.get();
+        if (leaf->nbytes() > 0) buffer->set(*leaf, host, 0, leaf->nbytes());
+        for (Tensor* node : graph.nodes()) {
+            if (node->view_src != leaf) continue;
+            node->data = static_cast<char*>(leaf->data) + node->view_offs;
+            node->buffer = buffer.get();
+        }
+        buffers.push_back(std::move(buffer));
+    }
+    return buffers;
 }
 
 // The output's elements in logical order, read back from wherever it lives.
@@ -206,16 +241,40 @@ double nmse(const std::vector<double>& got, const std::vector<double>& want) {
     return ref > 0.0 ? err / ref : err;  // all-zero reference: plain squared error
 }
 
-CaseResult run_case(Backend& backend, const OpCase& c, const RunOptions& options) {
-    Context ctx(c.ctx_bytes);
+namespace {
+
+// Compares the output with each check's reference, reporting failures.
+void check_output(const std::string& who, const OpCase& c, const std::vector<Check>& checks,
+                  const std::vector<std::vector<double>>& wants, const RunOptions& options, CaseResult& result) {
+    for (size_t i = 0; i < checks.size(); ++i) {
+        const Check& check = checks[i];
+        const double e = nmse(result.got, wants[i]);
+        result.nmse.push_back(e);
+        const double limit = check.max_nmse * options.nmse_scale;
+        const bool ok = check.max_nmse == 0.0 ? (e == 0.0) : (e <= limit);
+        if (!ok) {
+            ADD_FAILURE() << who << ": case " << c.name << ", " << check.what << ": NMSE " << e << " above " << limit
+                          << " (" << result.got.size() << " values)";
+        }
+    }
+}
+
+// Builds the case in ctx and evaluates its references into `wants` first: ops like cpy
+// write into their inputs' storage.
+Built build_case(Context& ctx, const OpCase& c, const RunOptions& options, std::vector<std::vector<double>>& wants) {
     Rng rng(options.seed);
     Built built = c.build(ctx, rng);
     if (built.out == nullptr) fail("case {}: build returned no output", c.name);
-
-    // References first: ops like cpy write into their inputs' storage.
-    std::vector<std::vector<double>> wants;
     for (const Check& check : built.checks) wants.push_back(check.reference());
+    return built;
+}
 
+}  // namespace
+
+CaseResult run_case(Backend& backend, const OpCase& c, const RunOptions& options) {
+    Context ctx(c.ctx_bytes);
+    std::vector<std::vector<double>> wants;
+    const Built built = build_case(ctx, c, options, wants);
     Graph graph({built.out});
     std::unique_ptr<Buffer> buffer;
     if (options.force_buffer || !backend.supports_buffer(HostBufferType::instance())) {
@@ -234,17 +293,33 @@ CaseResult run_case(Backend& backend, const OpCase& c, const RunOptions& options
     backend.synchronize();
 
     result.got = read_output(*built.out);
-    for (size_t i = 0; i < built.checks.size(); ++i) {
-        const Check& check = built.checks[i];
-        const double e = nmse(result.got, wants[i]);
-        result.nmse.push_back(e);
-        const double limit = check.max_nmse * options.nmse_scale;
-        const bool ok = check.max_nmse == 0.0 ? (e == 0.0) : (e <= limit);
-        if (!ok) {
-            ADD_FAILURE() << backend.name() << ": case " << c.name << ", " << check.what << ": NMSE " << e
-                          << " above " << limit << " (" << result.got.size() << " values)";
-        }
+    check_output(backend.name(), c, built.checks, wants, options, result);
+    return result;
+}
+
+CaseResult run_case_scheduled(const std::vector<Backend*>& backends, const OpCase& c, const RunOptions& options) {
+    Context ctx(c.ctx_bytes);
+    std::vector<std::vector<double>> wants;
+    const Built built = build_case(ctx, c, options, wants);
+    Graph graph({built.out});
+    std::vector<std::unique_ptr<Buffer>> buffers;
+    if (options.force_buffer) buffers = place_leaves_for(*backends.front(), graph);
+    // Results get their memory from the scheduler, on the backend that computes them.
+    for (Tensor* node : graph.nodes()) {
+        if (node->view_src == nullptr) node->data = nullptr;
     }
+    for (Tensor* node : graph.nodes()) {
+        if (node->view_src != nullptr && node->view_src->op != Op::None) node->data = nullptr;
+    }
+    Scheduler sched(backends);
+    sched.compute(graph);
+
+    CaseResult result;
+    for (const Tensor* node : graph.nodes()) {
+        if (!op_is_view(node->op)) result.placed.emplace_back(node->op, sched.backend_of(*node));
+    }
+    result.got = read_output(*built.out);
+    check_output("scheduler", c, built.checks, wants, options, result);
     return result;
 }
 

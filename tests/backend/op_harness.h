@@ -21,6 +21,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ember::test {
@@ -96,11 +97,18 @@ struct CaseResult {
     bool skipped = false;  // skip_unsupported and some node was not supported
     std::vector<double> got;
     std::vector<double> nmse;
+    std::vector<std::pair<Op, const Backend*>> placed;  // run_case_scheduled: each compute node's backend
 };
 
 // Builds, runs and checks one case; reports failures with ADD_FAILURE naming the case and
 // check (so it works inside any test). Exceptions from the backend propagate.
 CaseResult run_case(Backend& backend, const OpCase& c, const RunOptions& options = {});
+
+// The same through a Scheduler over `backends` (priority order, the CPU last), as a model
+// runs: nodes a backend does not support go to a later one. With options.force_buffer the
+// leaves whose every user backends[0] supports are first moved into buffers of its type, as
+// a model offloads its weights; the others stay in host memory.
+CaseResult run_case_scheduled(const std::vector<Backend*>& backends, const OpCase& c, const RunOptions& options = {});
 
 // Runs every case, each under its own trace. Returns how many were skipped.
 int run_cases(Backend& backend, const std::vector<OpCase>& cases, const RunOptions& options = {});

@@ -1,5 +1,7 @@
 // The scheduler splitting one graph across two backends: a test-only "device"
 // backend that supports add and mul on memory the CPU may not touch, and the CPU.
+#include "backend/op_cases.h"
+#include "backend/op_harness.h"
 #include "backends/cpu/cpu_backend.h"
 #include "core/context.h"
 #include "core/error.h"
@@ -159,6 +161,24 @@ TEST(Scheduler, CpuAloneRunsOneSplitWithoutCopies) {
     std::vector<float> got(8);
     tensor_get(*y, got.data(), 0, y->nbytes());
     for (int i = 0; i < 8; ++i) EXPECT_NEAR(got[i], 2 * xs[i] / (1 + std::exp(-xs[i])), 1e-6f);
+}
+
+// A graph with the MoE ops, its tensors in the device's memory: the device takes its adds and
+// muls, the CPU the rest (top_k, mul_mat_id, sum_rows, div, tanh), with copies both ways.
+TEST(Scheduler, MoeOpsGoToTheCpu) {
+    HalfBackend half;
+    auto cpu = cpu::make_backend(2);
+    test::RunOptions opt;
+    opt.force_buffer = true;
+    for (const test::OpCase& c : test::moe_chain_cases()) {
+        SCOPED_TRACE(c.name);
+        const test::CaseResult r = test::run_case_scheduled({&half, cpu.get()}, c, opt);
+        for (const auto& [op, b] : r.placed) {
+            if (op == Op::MulMatId || op == Op::TopK || op == Op::SumRows || op == Op::Div || op == Op::Tanh) {
+                EXPECT_EQ(b, cpu.get()) << op_name(op);
+            }
+        }
+    }
 }
 
 TEST(Scheduler, CpyIntoMemoryNoSupportingBackendCanWriteIsAnError) {

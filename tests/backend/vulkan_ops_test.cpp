@@ -196,6 +196,38 @@ TEST_F(VulkanOps, SchedulerFallsBackToCpu) {
     }
 }
 
+// The ops of MoE and gemma2 models are the CPU's for now: Vulkan does not claim them, and a
+// graph with them, every tensor in device memory, runs with Vulkan selected: the scheduler runs
+// the router's mul_mat and soft_max on the device and sends top_k, mul_mat_id (its experts
+// copied out), sum_rows, div and tanh to the CPU.
+TEST_F(VulkanOps, MoeOpsFallBackToCpu) {
+    Context ctx(1 << 20, /*no_alloc=*/true);
+    Tensor* x = ctx.new_tensor_2d(Type::F32, 64, 5);
+    Tensor* experts = ctx.new_tensor_3d(Type::Q4_K, 256, 8, 4);
+    Tensor* ids = ctx.new_tensor_2d(Type::I32, 2, 5);
+    Tensor* xs = ctx.new_tensor_3d(Type::F32, 256, 1, 5);
+    for (Tensor* node : {ops::top_k(ctx, *x, 2), ops::sum_rows(ctx, *x), ops::div(ctx, *x, *x), ops::tanh(ctx, *x),
+                         ops::mul_mat_id(ctx, *experts, *xs, *ids)}) {
+        EXPECT_FALSE(backend->supports_op(*node)) << op_name(node->op);
+    }
+
+    auto cpu = cpu::make_backend(2);
+    RunOptions opt;
+    opt.force_buffer = true;  // weights and inputs in device memory
+    for (const OpCase& c : moe_chain_cases()) {
+        SCOPED_TRACE(c.name);
+        const CaseResult r = run_case_scheduled({backend.get(), cpu.get()}, c, opt);
+        bool device_ran_mul_mat = false;
+        for (const auto& [op, b] : r.placed) {
+            if (op == Op::MulMat && b == backend.get()) device_ran_mul_mat = true;
+            if (op == Op::MulMatId || op == Op::TopK || op == Op::SumRows || op == Op::Div || op == Op::Tanh) {
+                EXPECT_EQ(b, cpu.get()) << op_name(op);
+            }
+        }
+        EXPECT_TRUE(device_ran_mul_mat);
+    }
+}
+
 }  // namespace
 }  // namespace ember::test
 
