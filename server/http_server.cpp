@@ -94,8 +94,8 @@ std::string read_file(const std::string& path) {
     return s.str();
 }
 
-// SIGTERM (or a first SIGINT) drains: /health answers 503, new requests 503, running ones
-// finish, then the server stops. A second SIGINT stops at once. The handler only writes the
+// SIGTERM (or a first SIGINT) drains: /health answers 503, new requests 503 (after
+// --drain-delay), running ones finish, then the server stops. A second SIGINT stops at once. The handler only writes the
 // signal's number to a pipe (any thread may take a process signal, including threads that
 // libraries such as OpenBLAS started before ours); this thread reads it and acts.
 int g_signal_pipe[2] = {-1, -1};
@@ -116,16 +116,31 @@ void install_signal_pipe() {
     }
 }
 
-// One thread, joined by serve(): it reads the signal pipe, and while draining it also watches
-// for the scheduler to be idle (20 ms at a time). A 0 byte from serve() tells it to return.
-void watch_signals(httplib::Server& http, Scheduler& scheduler) {
+// What the first SIGTERM (or SIGINT) starts. `leaving` turns /health to 503 at once; with a
+// --drain-delay, new requests are still served until `refuse_at`, so that a balancer's health
+// check takes the replica out of its pool before the replica refuses anything. Then the
+// scheduler drains: new requests 503, running ones finish, the server stops when idle.
+struct Leaving {
+    std::atomic<bool> leaving{false};
+    Clock::time_point refuse_at{};
+};
+
+// One thread, joined by serve(): it reads the signal pipe, and while leaving it also watches
+// the clock (the drain delay) and the scheduler going idle (20 ms at a time). A 0 byte from
+// serve() tells it to return.
+void watch_signals(httplib::Server& http, Scheduler& scheduler, Leaving& state, double drain_delay_s) {
     int n_interrupts = 0;
     bool drained_stop = false;
     for (;;) {
         pollfd p{g_signal_pipe[0], POLLIN, 0};
-        const int ready = poll(&p, 1, scheduler.draining() ? 20 : -1);
+        const int ready = poll(&p, 1, state.leaving.load() ? 20 : -1);
         if (ready < 0 && errno != EINTR) return;
         if (ready <= 0) {
+            if (state.leaving.load() && !scheduler.draining() && Clock::now() >= state.refuse_at) {
+                fmt::print(stderr, "drain delay over: new requests get 503 ({} running or queued finish first)\n",
+                           scheduler.stats().processing + scheduler.stats().queued);
+                scheduler.drain();
+            }
             if (scheduler.draining() && !drained_stop && scheduler.idle()) {
                 // Let the last responses reach their clients before the listener closes.
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -141,15 +156,25 @@ void watch_signals(httplib::Server& http, Scheduler& scheduler) {
         if (sig == SIGINT && ++n_interrupts >= 2) {
             fmt::print(stderr, "interrupted twice: stopping now\n");
             g_interrupted = true;
+            state.leaving = true;
             scheduler.cancel_all();  // the streams end at the next step, so their threads can be joined
             http.stop();
             continue;
         }
-        if (!scheduler.draining()) {
-            const Scheduler::Stats st = scheduler.stats();
-            fmt::print(stderr, "{}: draining (new requests get 503; {} running or queued finish first)\n",
-                       sig == SIGTERM ? "SIGTERM" : "SIGINT", st.processing + st.queued);
-            scheduler.drain();
+        if (!state.leaving.load()) {
+            const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+            state.refuse_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                 std::chrono::duration<double>(drain_delay_s));
+            state.leaving = true;
+            if (drain_delay_s > 0) {
+                fmt::print(stderr, "{}: leaving (/health 503; new requests still served for {:g} s, then draining)\n",
+                           name, drain_delay_s);
+            } else {
+                const Scheduler::Stats st = scheduler.stats();
+                fmt::print(stderr, "{}: draining (new requests get 503; {} running or queued finish first)\n", name,
+                           st.processing + st.queued);
+                scheduler.drain();
+            }
         }
     }
 }
@@ -272,8 +297,9 @@ int serve(const ServeOptions& o) {
     });
 
     Scheduler& scheduler = *service.scheduler;
+    Leaving leaving;
     http.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
-        if (scheduler.draining()) {
+        if (leaving.leaving.load() || scheduler.draining()) {
             res.set_header("Retry-After", "1");
             send_json(res, {{"status", "draining"}}, 503);
         } else {
@@ -281,7 +307,7 @@ int serve(const ServeOptions& o) {
         }
     });
     http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-        res.set_content(metrics.render(scheduler.stats(), scheduler.draining()), "text/plain; version=0.0.4");
+        res.set_content(metrics.render(scheduler.stats(), leaving.leaving.load() || scheduler.draining()), "text/plain; version=0.0.4");
     });
     // "/": the chat page for a browser, Ollama's liveness answer for everyone else.
     http.Get("/", [](const httplib::Request& req, httplib::Response& res) {
@@ -303,7 +329,7 @@ int serve(const ServeOptions& o) {
     } else if (!http.bind_to_port(o.host, port)) {
         fail("cannot bind {}:{} (in use, or not an address of this machine)", o.host, port);
     }
-    std::thread signals([&] { watch_signals(http, scheduler); });
+    std::thread signals([&] { watch_signals(http, scheduler, leaving, o.drain_delay_s); });
     const std::string shown_host = o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host;
     fmt::print(stderr, "listening on http://{}:{}\n", shown_host, port);
     std::fflush(stderr);

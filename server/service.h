@@ -39,6 +39,7 @@ struct ServeOptions {
     int n_gpu_layers = -1;
     size_t max_body = 8u << 20;  // bytes of a request body
     double request_timeout_s = 600;  // a request's deadline from its arrival
+    double drain_delay_s = 0;    // after SIGTERM: /health 503 at once, new requests served this long still
 };
 
 // The client's end of the connection, to notice it hanging up between decode steps.

@@ -45,6 +45,10 @@ ember::cli::Run setup(CLI::App& cmd) {
     cmd.add_option("--n-gpu-layers", s.n_gpu_layers, "-ngl: layers on the device (-1: all)");
     cmd.add_option("--max-body", s.max_body, "largest request body in bytes");
     cmd.add_option("--timeout", s.request_timeout_s, "seconds a request may take from its arrival")->check(CLI::PositiveNumber);
+    cmd.add_option("--drain-delay", s.drain_delay_s,
+                   "seconds after SIGTERM that new requests are still served while /health answers 503 "
+                   "(longer than a balancer's health check takes to drop this replica; 0: refuse them at once)")
+        ->check(CLI::Range(0.0, 3600.0));
     return [o] {
         if (!o->api_key_file.empty()) o->serve.api_key = read_key_file(o->api_key_file);
         return ember::server::serve(o->serve);

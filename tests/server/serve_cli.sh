@@ -371,6 +371,42 @@ drain)
   [ "$rc" = 0 ] || die "exit status $rc after draining"
   grep -q 'drained: stopping' server.log || die "no drain message" ;;
 
+drain_delay)
+  # With --drain-delay, SIGTERM turns /health to 503 at once but new requests are still served for
+  # that long (a balancer's health check takes the replica out meanwhile); then they get 503.
+  phi3
+  start phi3-tiny.gguf -np 2 -c 16384 --drain-delay 1.5
+  # What a balancer or an autoscaler reads: queue depth, busy slots, prefix-cache hits, draining.
+  curl -s "$base/metrics" >metrics.txt
+  for m in requests_queued requests_processing slots prompt_cache_hit_tokens_total draining; do
+    grep -q "^# TYPE ember_$m " metrics.txt && grep -qE "^ember_$m [0-9]" metrics.txt || die "/metrics has no ember_$m"
+  done
+  [ "$(metric draining)" = 0 ] || die "draining before SIGTERM"
+  kill -TERM "$server_pid"
+  for _ in $(seq 100); do [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health")" = 503 ] && break; sleep 0.02; done
+  [ "$(curl -s -o out.json -w '%{http_code}' "$base/health")" = 503 ] || die "/health is not 503 after SIGTERM"
+  [ "$(jq -r .status out.json)" = draining ] || die "health body while leaving: $(cat out.json)"
+  [ "$(metric draining)" = 1 ] || die "the draining gauge is not 1 after SIGTERM"
+  grep -q 'drain delay over' server.log && die "the drain delay ended too early"
+  expect_status 200 "$(post /v1/chat/completions "$(chat_body 'Still welcome' 4)")" "a request within the drain delay"
+  # A long one started within the delay runs on after it.
+  curl -sN -H 'Content-Type: application/json' --data-binary "$(chat_body 'Tell me everything' 16000 '{"stream":true}')" \
+    "$base/v1/chat/completions" >inflight.txt &
+  client=$!
+  for _ in $(seq 300); do [ "$(metric requests_processing)" = 1 ] && break; sleep 0.02; done
+  [ "$(metric requests_processing)" = 1 ] || die "a stream started within the drain delay is not running"
+  for _ in $(seq 250); do grep -q 'drain delay over' server.log && break; sleep 0.02; done
+  grep -q 'drain delay over' server.log || die "no 'drain delay over' within 5 s of a 1.5 s delay"
+  expect_status 503 "$(post /v1/chat/completions "$(chat_body 'Too late' 4)")" "a request after the drain delay"
+  [ "$(metric requests_processing)" = 1 ] || die "the stream was cut when the delay ended"
+  kill "$client" 2>/dev/null
+  for _ in $(seq 200); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.05; done
+  ! kill -0 "$server_pid" 2>/dev/null || die "the server did not exit once idle after the drain delay"
+  wait "$server_pid"
+  rc=$?
+  server_pid=""
+  [ "$rc" = 0 ] || die "exit status $rc after draining" ;;
+
 interrupt_twice)
   # The first SIGINT drains like SIGTERM; a second one ends the running requests and exits 130.
   phi3
