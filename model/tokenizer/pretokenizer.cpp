@@ -13,8 +13,10 @@ namespace ember {
 namespace {
 
 using unicode::kLetter;
+using unicode::kMark;
 using unicode::kNumber;
 using unicode::kPunct;
+using unicode::kSymbol;
 using unicode::kWhitespace;
 
 // ---- names ------------------------------------------------------------------------------
@@ -35,6 +37,7 @@ constexpr PreTokenizerConfig kStarcoder{PreType::Starcoder, false, false, true};
 constexpr PreTokenizerConfig kStarcoderNoClean{PreType::Starcoder, false, false, false};
 constexpr PreTokenizerConfig kFalcon{PreType::Falcon, false, false, true};
 constexpr PreTokenizerConfig kDeepseekLlm{PreType::DeepseekLlm, false, false, false};
+constexpr PreTokenizerConfig kDeepseekV3{PreType::DeepseekV3, false, false, false};
 
 constexpr PreName kPreNames[] = {
     {"default", kDefault},
@@ -63,6 +66,7 @@ constexpr PreName kPreNames[] = {
     {"minerva-7b", kStarcoder},
     {"falcon", kFalcon},
     {"deepseek-llm", kDeepseekLlm},
+    {"deepseek-v3", kDeepseekV3},
 };
 
 // ---- the splitting machinery ------------------------------------------------------------
@@ -143,6 +147,21 @@ size_t trailing_whitespace(const Splitter& s, size_t pos, size_t end) {
     return n;
 }
 
+bool is_newline(uint32_t c) { return c == '\r' || c == '\n'; }
+
+// \s*[\r\n]+|\s+(?!\S)|\s+ at pos; 0 when pos is not whitespace.
+size_t newline_or_whitespace(const Splitter& s, size_t pos, size_t end) {
+    // \s*[\r\n]+ : the whitespace run up to its last newline.
+    size_t n = 0;
+    size_t through_newline = 0;
+    while (pos + n < end && s.ws(pos + n)) {
+        if (is_newline(s.cp[pos + n])) through_newline = n + 1;
+        ++n;
+    }
+    if (through_newline > 0) return through_newline;
+    return trailing_whitespace(s, pos, end);
+}
+
 // GPT2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)
 size_t match_gpt2(const Splitter& s, size_t pos, size_t end) {
     if (const size_t m = contraction(s, pos, end, false)) return m;
@@ -177,15 +196,7 @@ size_t match_llama3(const Splitter& s, size_t pos, size_t end, size_t max_digits
         while (q < end && (s.cp[q] == '\r' || s.cp[q] == '\n')) ++q;
         return q - pos;
     }
-    // \s*[\r\n]+ : the whitespace run up to its last newline.
-    size_t n = 0;
-    size_t through_newline = 0;
-    while (pos + n < end && s.ws(pos + n)) {
-        if (s.cp[pos + n] == '\r' || s.cp[pos + n] == '\n') through_newline = n + 1;
-        ++n;
-    }
-    if (through_newline > 0) return through_newline;
-    if (const size_t m = trailing_whitespace(s, pos, end)) return m;
+    if (const size_t m = newline_or_whitespace(s, pos, end)) return m;
     return 1;
 }
 
@@ -298,6 +309,56 @@ void split_deepseek_llm(Splitter& s) {
     s.apply([&](size_t pos, size_t end) { return s.run(pos, end, kNumber); });
 }
 
+// ---- deepseek-v3 ----------------------------------------------------------------------------
+// The Split patterns of the model's tokenizer.json (each "Isolated"), as llama.cpp's
+// LLAMA_VOCAB_PRE_TYPE_DEEPSEEK3_LLM lists them:
+//   \p{N}{1,3}
+//   [一-龥぀-ゟ゠-ヿ]+
+//   [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+|
+//       ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// Text no alternative matches (a control character on its own, say) stays a chunk of its own.
+
+// [一-龥぀-ゟ゠-ヿ]: CJK ideographs U+4E00-U+9FA5, hiragana, katakana.
+constexpr Range kDeepseekV3Cjk[] = {{0x3040, 0x309F}, {0x30A0, 0x30FF}, {0x4E00, 0x9FA5}};
+
+bool ascii_letter(uint32_t c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+// [!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]: every printable ASCII character but letters and digits.
+bool ascii_punct(uint32_t c) { return c >= 0x21 && c <= 0x7E && !ascii_letter(c) && !ascii_digit(c); }
+
+size_t match_deepseek_v3_word(const Splitter& s, size_t pos, size_t end) {
+    const uint32_t c = s.cp[pos];
+    // [ASCII punct][A-Za-z]+
+    if (ascii_punct(c) && pos + 1 < end && ascii_letter(s.cp[pos + 1])) {
+        size_t q = pos + 1;
+        while (q < end && ascii_letter(s.cp[q])) ++q;
+        return q - pos;
+    }
+    // [^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+
+    constexpr uint8_t kLetterMark = kLetter | kMark;
+    constexpr uint8_t kPunctSymbol = kPunct | kSymbol;
+    const bool lead = !is_newline(c) && !(s.fl[pos] & (kLetter | kPunctSymbol));
+    if (lead && s.has(pos + 1, end, kLetterMark)) return 1 + s.run(pos + 1, end, kLetterMark);
+    if (s.fl[pos] & kLetterMark) return s.run(pos, end, kLetterMark);
+    // ` ?[\p{P}\p{S}]+[\r\n]*`
+    const size_t p = pos + (c == ' ' && s.has(pos + 1, end, kPunctSymbol) ? 1 : 0);
+    if (s.has(p, end, kPunctSymbol)) {
+        size_t q = p + s.run(p, end, kPunctSymbol);
+        while (q < end && is_newline(s.cp[q])) ++q;
+        return q - pos;
+    }
+    return newline_or_whitespace(s, pos, end);
+}
+
+void split_deepseek_v3(Splitter& s) {
+    s.apply([&](size_t pos, size_t end) { return std::min<size_t>(3, s.run(pos, end, kNumber)); });
+    s.apply([&](size_t pos, size_t end) {
+        size_t p = pos;
+        while (p < end && in_ranges(kDeepseekV3Cjk, s.cp[p])) ++p;
+        return p - pos;
+    });
+    s.apply([&](size_t pos, size_t end) { return match_deepseek_v3_word(s, pos, end); });
+}
+
 }  // namespace
 
 const char* pre_type_name(PreType type) {
@@ -309,6 +370,7 @@ const char* pre_type_name(PreType type) {
         case PreType::Starcoder: return "starcoder";
         case PreType::Falcon: return "falcon";
         case PreType::DeepseekLlm: return "deepseek-llm";
+        case PreType::DeepseekV3: return "deepseek-v3";
     }
     return "?";
 }
@@ -356,6 +418,9 @@ void pre_split(PreType type, std::span<const uint32_t> cpts, std::vector<uint32_
             break;
         case PreType::DeepseekLlm:
             split_deepseek_llm(s);
+            break;
+        case PreType::DeepseekV3:
+            split_deepseek_v3(s);
             break;
     }
     lengths.insert(lengths.end(), s.chunks.begin(), s.chunks.end());

@@ -25,6 +25,7 @@ enum class PreType : uint8_t {
     Starcoder,    // \p{N} · GPT2
     Falcon,       // [\p{P}$+<=>^~|`]+ · GPT2 · [0-9][0-9][0-9]
     DeepseekLlm,  // [\r\n] · \s?[cased letters]+ · \s?[ASCII/CJK punctuation]+ · \s+$ · [CJK/Hangul]+ · \p{N}+
+    DeepseekV3,   // \p{N}{1,3} · [CJK/kana]+ · [ASCII punct][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 };
 
 const char* pre_type_name(PreType type);

@@ -96,6 +96,18 @@ TEST(TokenizerPre, DeepseekLlm) {
     EXPECT_EQ(pre_tokenize(PreType::DeepseekLlm, "ab  "), (Words{"ab", "  "}));
 }
 
+TEST(TokenizerPre, DeepseekV3) {
+    EXPECT_EQ(pre_tokenize(PreType::DeepseekV3, "Hello, world! (test)\n\n  x 12345 我想说カタ"),
+              (Words{"Hello", ",", " world", "!", " (", "test", ")\n\n", " ", " x", " ", "123", "45", " ",
+                     "我想说カタ"}));
+    // [ASCII punct][A-Za-z]+ comes first; a space before punctuation joins the punctuation.
+    EXPECT_EQ(pre_tokenize(PreType::DeepseekV3, "it's (normal) a.b"),
+              (Words{"it", "'s", " (", "normal", ")", " a", ".b"}));
+    // Marks join letters; one other character may lead a word; what nothing matches stays a chunk.
+    EXPECT_EQ(pre_tokenize(PreType::DeepseekV3, "e\u0301x\x01" "b \x01\x02"),
+              (Words{"e\u0301x", "\x01" "b", " ", "\x01\x02"}));
+}
+
 TEST(TokenizerPre, Names) {
     EXPECT_EQ(pre_tokenizer_config("llama-bpe").type, PreType::Llama3);
     EXPECT_TRUE(pre_tokenizer_config("llama3").ignore_merges);
@@ -107,6 +119,8 @@ TEST(TokenizerPre, Names) {
     EXPECT_EQ(pre_tokenizer_config("refact").type, PreType::Starcoder);
     EXPECT_EQ(pre_tokenizer_config("falcon").type, PreType::Falcon);
     EXPECT_EQ(pre_tokenizer_config("deepseek-llm").type, PreType::DeepseekLlm);
+    EXPECT_EQ(pre_tokenizer_config("deepseek-v3").type, PreType::DeepseekV3);
+    EXPECT_FALSE(pre_tokenizer_config("deepseek-v3").clean_spaces);
     try {
         pre_tokenizer_config("tekken-9000");
         FAIL() << "no error";
@@ -118,7 +132,7 @@ TEST(TokenizerPre, Names) {
 TEST(TokenizerPre, LongWhitespaceRunsStayLinear) {
     // 200k newlines: every pattern sees 200k one-character chunks.
     const std::string text(200000, '\n');
-    for (const PreType t : {PreType::DeepseekLlm, PreType::Llama3, PreType::Default}) {
+    for (const PreType t : {PreType::DeepseekLlm, PreType::DeepseekV3, PreType::Llama3, PreType::Default}) {
         size_t total = 0;
         for (const std::string& w : pre_tokenize(t, text)) total += w.size();
         EXPECT_EQ(total, text.size());

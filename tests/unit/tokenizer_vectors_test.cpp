@@ -87,6 +87,10 @@ TEST(Tokenizer, Gpt2Vectors) { check_vectors("ggml-vocab-gpt-2.gguf", 46); }
 TEST(Tokenizer, DeepseekLlmVectors) { check_vectors("ggml-vocab-deepseek-llm.gguf", 46); }
 TEST(Tokenizer, FalconVectors) { check_vectors("ggml-vocab-falcon.gguf", 46); }
 TEST(Tokenizer, StarcoderVectors) { check_vectors("ggml-vocab-starcoder.gguf", 46); }
+TEST(Tokenizer, Llama3Vectors) { check_vectors("ggml-vocab-llama3.gguf", 46); }
+TEST(Tokenizer, Qwen3Vectors) { check_vectors("ggml-vocab-qwen3.gguf", 46); }
+TEST(Tokenizer, DeepseekV3Vectors) { check_vectors("ggml-vocab-deepseek-v3.gguf", 46); }
+TEST(Tokenizer, Gemma3Vectors) { check_vectors("ggml-vocab-gemma3.gguf", 46); }
 
 }  // namespace
 }  // namespace ember
