@@ -15,12 +15,16 @@
 namespace ember {
 
 class KvCache;
+namespace gguf {
+class File;
+}
 
 // Everything one forward step needs to build its graph.
 struct GraphInputs {
     Tensor* tokens = nullptr;     // I32 [n_tokens]
     Tensor* positions = nullptr;  // I32 [n_tokens]
     Tensor* mask = nullptr;       // F32 [n_kv, n_tokens]: 0 or -inf
+    Tensor* mask_swa = nullptr;   // the same with the sliding window applied (hp.n_swa > 0)
     Tensor* out_ids = nullptr;    // I32 [n_outputs]: rows that get logits (nullptr: all)
     uint32_t n_tokens = 0;
     uint32_t kv_head = 0;  // first cache cell written by this step
@@ -53,16 +57,27 @@ struct KShiftBuild {
 };
 using KShiftFn = void (*)(KShiftBuild& b);
 
+// When a tensor of a list must be in the file.
+enum class Need : uint8_t {
+    Always,
+    Optional,
+    Dense,    // required without experts (hp.n_expert == 0), absent with them
+    Experts,  // required with experts, absent without
+};
+
 // One entry of a tensor list. Shapes come from the hyper-parameters.
 struct TensorSpec {
     const char* name;  // "blk.%d.attn_q.weight" for per-layer tensors
     bool per_layer;
-    bool required;
+    Need need;
     bool is_vector;  // norms, biases, frequency factors: F32, used element-wise
-    std::array<int64_t, 2> (*shape)(const HParams& hp);
+    std::array<int64_t, 3> (*shape)(const HParams& hp);
     Tensor* LayerWeights::*layer_slot;  // for per-layer tensors
     Tensor* Weights::*global_slot;      // for the others
 };
+
+// Reads the architecture's own metadata keys into hp (after the generic ones) and checks them.
+using HParamsFn = void (*)(const gguf::File& file, HParams& hp);
 
 struct Architecture {
     std::string_view name;
@@ -70,6 +85,8 @@ struct Architecture {
     std::span<const TensorSpec> tensors;
     GraphFn build;
     KShiftFn shift_k;
+    HParamsFn read_hparams = nullptr;  // nullptr: the generic keys are all
+    bool experts = false;              // runs mixture-of-experts FFNs when the file has them
 };
 
 // The architecture named `name`; throws ember::Error listing the supported ones.
@@ -78,14 +95,19 @@ const Architecture& find_architecture(std::string_view name);
 // One per family file (model/arch/<family>.cpp), listed in model/arch/registry.cpp.
 extern const Architecture kLlamaArchitecture;  // llama.cpp: llama, mistral (dense)
 extern const Architecture kQwen2Architecture;  // qwen2.cpp
+extern const Architecture kQwen3Architecture;  // qwen3.cpp
+extern const Architecture kPhi3Architecture;   // phi3.cpp
+extern const Architecture kGemma2Architecture;  // gemma.cpp
+extern const Architecture kGemma3Architecture;  // gemma.cpp
 
-// The rotary embedding of the model's attention.
-ops::RopeParams rope_params(const HParams& hp);
+// The rotary embedding of layer il's attention (window layers may have their own base).
+ops::RopeParams rope_params(const HParams& hp, uint32_t il);
 // K shift for RoPE models: rotating by delta composes with the rotation by the old position
 // (model/arch/k_shift.cpp).
 void shift_k_rope(KShiftBuild& b);
 
-// The llama-family forward pass (llama, mistral, qwen2 share it; biases are used when present).
+// The llama-family forward pass (llama, mistral, qwen2, qwen3 and phi3 share it; biases, q/k
+// norms and fused matrices are used when the weights have them).
 Tensor* build_llama_graph(GraphBuild& b);
 
 }  // namespace ember

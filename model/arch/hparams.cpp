@@ -73,8 +73,17 @@ HParams HParams::from_gguf(const gguf::File& f, RopeMode rope_mode) {
     } else if (const gguf::Value* tokens = f.find("tokenizer.ggml.tokens"); tokens != nullptr) {
         hp.n_vocab = static_cast<uint32_t>(tokens->array_size());
     }
-    if (auto experts = f.get_u32_opt(a + "expert_count"); experts && *experts > 0) {
-        fail("{}: mixture-of-experts models ({} experts) are not supported yet", f.path(), *experts);
+    hp.n_swa = f.get_u32_opt(a + "attention.sliding_window").value_or(0);
+
+    hp.n_expert = f.get_u32_opt(a + "expert_count").value_or(0);
+    if (hp.n_expert > 0) {
+        if (hp.n_expert > 1024) fail("{}: expert_count {} is out of range 1..1024", f.path(), hp.n_expert);
+        hp.n_expert_used = f.get_u32(a + "expert_used_count");
+        if (hp.n_expert_used == 0 || hp.n_expert_used > hp.n_expert) {
+            fail("{}: expert_used_count {} must be 1..expert_count ({})", f.path(), hp.n_expert_used, hp.n_expert);
+        }
+        hp.n_ff_exp = f.get_u32_opt(a + "expert_feed_forward_length").value_or(hp.n_ff);
+        if (hp.n_ff_exp == 0) fail("{}: expert_feed_forward_length is 0", f.path());
     }
     return hp;
 }

@@ -6,8 +6,11 @@
 
 namespace ember {
 
-ops::RopeParams rope_params(const HParams& hp) {
-    return {static_cast<int32_t>(hp.n_rot), hp.rope_mode, hp.rope_freq_base, hp.rope_freq_scale, 1.0f};
+ops::RopeParams rope_params(const HParams& hp, uint32_t il) {
+    // gemma3's window layers have their own base and no context scaling.
+    const bool own_base = hp.is_swa(il) && hp.rope_freq_base_swa > 0.0f;
+    return {static_cast<int32_t>(hp.n_rot), hp.rope_mode, own_base ? hp.rope_freq_base_swa : hp.rope_freq_base,
+            own_base ? 1.0f : hp.rope_freq_scale, 1.0f};
 }
 
 void shift_k_rope(KShiftBuild& b) {
@@ -19,7 +22,7 @@ void shift_k_rope(KShiftBuild& b) {
         // n_head_kv rows. get_rows converts them to F32, which rope computes in, on any backend.
         Tensor* heads = ops::view_2d(b.ctx, kc, hd, hp.n_head_kv * n, hd * type_size(kc.type), 0);
         Tensor* f32 = ops::reshape_3d(b.ctx, *ops::get_rows(b.ctx, *heads, *b.iota), hd, hp.n_head_kv, n);
-        Tensor* rotated = ops::rope(b.ctx, *f32, *b.deltas, rope_params(hp), b.w.rope_freqs);
+        Tensor* rotated = ops::rope(b.ctx, *f32, *b.deltas, rope_params(hp, il), b.w.rope_freqs);
         Tensor* cells = ops::view_3d(b.ctx, kc, hd, hp.n_head_kv, n, hd * type_size(kc.type), kc.nb[1], 0);
         b.outputs.push_back(ops::cpy(b.ctx, *rotated, *cells));
     }

@@ -4,7 +4,7 @@
 
 namespace ember {
 namespace {
-constexpr auto kQwen2Tensors = tensor_spec::llama_block_tensors(/*qkv_bias_required=*/true);
+constexpr auto kQwen2Tensors = tensor_spec::llama_block_tensors(Need::Always);
 }  // namespace
 
 extern const Architecture kQwen2Architecture{"qwen2", RopeMode::Neox, kQwen2Tensors, build_llama_graph, shift_k_rope};

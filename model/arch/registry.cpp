@@ -5,7 +5,8 @@
 
 namespace ember {
 namespace {
-const Architecture* const kArchitectures[] = {&kLlamaArchitecture, &kQwen2Architecture};
+const Architecture* const kArchitectures[] = {&kLlamaArchitecture,  &kQwen2Architecture,  &kQwen3Architecture,
+                                              &kPhi3Architecture,   &kGemma2Architecture, &kGemma3Architecture};
 }  // namespace
 
 const Architecture& find_architecture(std::string_view name) {

@@ -1,5 +1,5 @@
-// The weight tensors of a llama-family model. Shapes in ggml order, [K, N] = N rows of K.
-// Optional tensors are nullptr when the file does not have them.
+// The weight tensors of a model. Shapes in ggml order, [K, N] = N rows of K; experts are
+// [K, N, n_expert]. Tensors an architecture or file does not have are nullptr.
 #pragma once
 
 #include "core/tensor.h"
@@ -18,10 +18,19 @@ struct LayerWeights {
     Tensor* bk = nullptr;         // [n_embd_kv]
     Tensor* bv = nullptr;         // [n_embd_kv]
     Tensor* bo = nullptr;         // [n_embd]     (optional)
+    Tensor* wqkv = nullptr;       // [n_embd, n_embd_q + 2 n_embd_kv]: rows q | k | v (phi3)
+    Tensor* q_norm = nullptr;     // [head_dim]   per-head RMS norm of q before rope (qwen3, gemma3)
+    Tensor* k_norm = nullptr;     // [head_dim]
+    Tensor* post_attn_norm = nullptr;  // [n_embd] norm of the attention output (gemma)
     Tensor* ffn_norm = nullptr;   // [n_embd]
     Tensor* ffn_gate = nullptr;   // [n_embd, n_ff]
-    Tensor* ffn_up = nullptr;     // [n_embd, n_ff]
+    Tensor* ffn_up = nullptr;     // [n_embd, n_ff]; phi3: [n_embd, 2 n_ff], rows gate | up
     Tensor* ffn_down = nullptr;   // [n_ff, n_embd]
+    Tensor* post_ffn_norm = nullptr;  // [n_embd] norm of the FFN output (gemma)
+    Tensor* ffn_router = nullptr;     // [n_embd, n_expert] router logits (ffn_gate_inp)
+    Tensor* ffn_gate_exps = nullptr;  // [n_embd, n_ff_exp, n_expert]
+    Tensor* ffn_up_exps = nullptr;    // [n_embd, n_ff_exp, n_expert]
+    Tensor* ffn_down_exps = nullptr;  // [n_ff_exp, n_embd, n_expert]
 };
 
 struct Weights {

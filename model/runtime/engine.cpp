@@ -20,7 +20,7 @@ namespace {
 constexpr uint32_t kDefaultMaxContext = 4096;
 
 // Graph metadata for one step: a few dozen tensors per layer.
-size_t graph_context_bytes(const HParams& hp) { return Context::tensor_overhead() * (64 * hp.n_layer + 64); }
+size_t graph_context_bytes(const HParams& hp) { return Context::tensor_overhead() * (96 * hp.n_layer + 64); }
 
 // One forward step: batch tokens [begin, begin + n) written into cells [head, head + n).
 struct Step {
@@ -167,7 +167,11 @@ void Engine::Impl::compute_step(const Batch& batch, const Step& step, BatchLogit
     Context ctx(graph_context_bytes(hp), /*no_alloc=*/true);
     in.tokens = ctx.new_tensor_1d(Type::I32, step.n);
     in.positions = ctx.new_tensor_1d(Type::I32, step.n);
-    in.mask = ctx.new_tensor_2d(Type::F32, in.n_kv, step.n);
+    // A mask the graph does not read gets no storage: make only those the layers use.
+    uint32_t n_swa_layers = 0;
+    for (uint32_t il = 0; il < hp.n_layer; ++il) n_swa_layers += hp.is_swa(il) ? 1 : 0;
+    if (n_swa_layers < hp.n_layer) in.mask = ctx.new_tensor_2d(Type::F32, in.n_kv, step.n);
+    if (n_swa_layers > 0) in.mask_swa = ctx.new_tensor_2d(Type::F32, in.n_kv, step.n);
     // Every row: no selection. No row: the graph still ends in logits, of the last token, unused.
     const bool all_rows = out_rows.size() == step.n;
     const std::vector<int32_t> selected = out_rows.empty() ? std::vector<int32_t>{static_cast<int32_t>(step.n - 1)} : out_rows;
@@ -181,10 +185,16 @@ void Engine::Impl::compute_step(const Batch& batch, const Step& step, BatchLogit
     graph.expand(*logits);
     executor->allocate(graph);
 
-    const std::vector<float> mask = cache->mask(in.n_kv, pos, seqs);
     tensor_set(*in.tokens, ids.data(), 0, ids.size() * sizeof(int32_t));
     tensor_set(*in.positions, pos.data(), 0, pos.size() * sizeof(int32_t));
-    tensor_set(*in.mask, mask.data(), 0, mask.size() * sizeof(float));
+    if (in.mask != nullptr) {
+        const std::vector<float> mask = cache->mask(in.n_kv, pos, seqs);
+        tensor_set(*in.mask, mask.data(), 0, mask.size() * sizeof(float));
+    }
+    if (in.mask_swa != nullptr) {
+        const std::vector<float> mask_swa = cache->mask(in.n_kv, pos, seqs, hp.n_swa);
+        tensor_set(*in.mask_swa, mask_swa.data(), 0, mask_swa.size() * sizeof(float));
+    }
     if (in.out_ids != nullptr) tensor_set(*in.out_ids, selected.data(), 0, selected.size() * sizeof(int32_t));
     executor->compute(graph);
 

@@ -94,14 +94,16 @@ uint32_t KvCache::seq_common_prefix(int32_t seq, std::span<const int32_t> tokens
     return n;
 }
 
-std::vector<float> KvCache::mask(uint32_t n_kv, std::span<const int32_t> pos, std::span<const SeqSet> seqs) const {
+std::vector<float> KvCache::mask(uint32_t n_kv, std::span<const int32_t> pos, std::span<const SeqSet> seqs,
+                                 uint32_t window) const {
     const size_t T = pos.size();
     std::vector<float> m(static_cast<size_t>(n_kv) * T, -INFINITY);
     for (size_t i = 0; i < T; ++i) {
         float* row = m.data() + i * n_kv;
+        const int64_t oldest = window > 0 ? int64_t{pos[i]} - window + 1 : INT64_MIN;
         for (uint32_t j = 0; j < n_kv; ++j) {
             const KvCell& c = cells_[j];
-            if ((c.seqs & seqs[i]) != 0 && c.pos <= pos[i]) row[j] = 0.0f;
+            if ((c.seqs & seqs[i]) != 0 && c.pos <= pos[i] && c.pos >= oldest) row[j] = 0.0f;
         }
     }
     return m;

@@ -59,7 +59,9 @@ public:
     void occupy(uint32_t head, std::span<const int32_t> tokens, std::span<const int32_t> pos,
                 std::span<const SeqSet> seqs);
     // The mask F32 [n_kv, T] of a step: row i is 0 for the cells token i sees, -inf elsewhere.
-    std::vector<float> mask(uint32_t n_kv, std::span<const int32_t> pos, std::span<const SeqSet> seqs) const;
+    // window > 0: token i also does not see cells at positions pos[i] - window and before.
+    std::vector<float> mask(uint32_t n_kv, std::span<const int32_t> pos, std::span<const SeqSet> seqs,
+                            uint32_t window = 0) const;
 
     // Sequence operations; a position range [p0, p1) with p1 < 0 meaning "to the end".
     int32_t seq_pos_max(int32_t seq) const;  // -1 when the sequence has no cells

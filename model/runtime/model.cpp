@@ -47,14 +47,18 @@ void bind_weights(Model::Impl& m) {
     m.ctx = std::make_unique<Context>(Context::tensor_overhead() * (m.file.tensors().size() + 1), /*no_alloc=*/true);
     m.weights.layers.resize(m.hp.n_layer);
 
+    const bool experts = m.hp.n_expert > 0;
     auto bind = [&](const TensorSpec& spec, const std::string& name) -> Tensor* {
+        const bool wanted = spec.need == Need::Always || spec.need == Need::Optional ||
+                            (spec.need == Need::Dense) != experts;
+        if (!wanted) return nullptr;
         const gguf::TensorInfo* info = m.file.find_tensor(name);
         if (info == nullptr) {
-            if (spec.required) fail("{}: missing tensor '{}'", m.path, name);
+            if (spec.need != Need::Optional) fail("{}: missing tensor '{}'", m.path, name);
             return nullptr;
         }
-        const std::array<int64_t, 2> want = spec.shape(m.hp);
-        if (info->ne[0] != want[0] || info->ne[1] != want[1] || info->ne[2] != 1 || info->ne[3] != 1) {
+        const std::array<int64_t, 3> want = spec.shape(m.hp);
+        if (info->ne[0] != want[0] || info->ne[1] != want[1] || info->ne[2] != want[2] || info->ne[3] != 1) {
             fail("{}: tensor '{}' has shape [{}], expected [{}]", m.path, name, fmt::join(info->ne, ", "),
                  fmt::join(want, ", "));
         }
@@ -93,6 +97,10 @@ Model::Model(gguf::File file) : impl_(std::make_unique<Impl>(std::move(file))) {
         fail("{}: {}", m.path, e.what());
     }
     m.hp = HParams::from_gguf(m.file, m.arch->rope_mode);
+    if (m.arch->read_hparams != nullptr) m.arch->read_hparams(m.file, m.hp);
+    if (m.hp.n_expert > 0 && !m.arch->experts) {
+        fail("{}: mixture-of-experts {} models ({} experts) are not supported yet", m.path, arch_name, m.hp.n_expert);
+    }
     m.vocab = std::make_unique<Vocab>(Vocab::from_gguf(m.file));
     if (m.hp.n_vocab == 0) m.hp.n_vocab = static_cast<uint32_t>(m.vocab->n_tokens());
     bind_weights(m);

@@ -22,11 +22,32 @@ namespace ember {
 namespace {
 
 struct Case {
-    const char* model;  // file under tests/data/models, or the bundled model
+    std::string model;  // file under tests/data/models, or the bundled model
     const char* prompt_name;
     const char* backend = "cpu";
     int gpu_layers = -1;  // device backends: -ngl (-1: every layer and the output)
+    double min_cosine = 0.995;
+    float clear_gap = 0.25f;  // argmax must agree where the reference's top-2 gap is above this
 };
+
+// The arch-* references come from ik_llama.cpp, which rounds activations to its own blocks where
+// ember uses Q8_K: quantized files are compared at 0.99 (tests/data/models/ARCH-NOTES.md), and
+// their argmax must agree where the reference's top-2 gap is above 0.5: that rounding moves
+// these random models' logits enough to swap a top-2 pair 0.26-0.42 apart (7 of 378 quantized
+// positions, each with cosine >= 0.996; llama.cpp against ik_llama.cpp on one file: 0.994).
+std::vector<Case> arch_cases(std::initializer_list<const char*> archs) {
+    std::vector<Case> cases;
+    for (const char* arch : archs) {
+        for (const char* type : {"f16", "Q8_0", "Q4_K_M"}) {
+            for (const char* prompt : {"story", "unicode"}) {
+                const bool f16 = std::string_view(type) == "f16";
+                cases.push_back(Case{std::string("arch-") + arch + "-" + type, prompt, "cpu", -1, f16 ? 0.995 : 0.99,
+                                     f16 ? 0.25f : 0.5f});
+            }
+        }
+    }
+    return cases;
+}
 
 std::string model_path(const std::string& name) {
     if (name == "stories260K") return test::data_path("../../models/stories260K.gguf");
@@ -55,7 +76,7 @@ class Parity : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Parity, LogitsMatchTheReference) {
     const Case c = GetParam();
-    const std::string base = std::string("reference/logits/") + c.model + "." + c.prompt_name;
+    const std::string base = "reference/logits/" + c.model + "." + c.prompt_name;
     const std::string json = test::read_text(test::data_path(base + ".json"));
     const std::vector<float> ref = test::read_f32_file(test::data_path(base + ".logits.f32"));
     const std::vector<int32_t> tokens = test::json_int_array(json, "prompt_tokens");
@@ -84,26 +105,39 @@ TEST_P(Parity, LogitsMatchTheReference) {
     }
 #endif
 
+    // MoE references: positions where the reference's router barely chose its experts may pick
+    // others under another rounding (tests/data/models/ARCH-NOTES.md): not compared.
+    const bool f16 = std::string_view(c.model).ends_with("-f16");
+    const std::vector<double> margins = json.find("\"router_margin\"") != std::string::npos
+                                            ? test::json_double_array(json, "router_margin")
+                                            : std::vector<double>(tokens.size(), 1e9);
+    ASSERT_EQ(margins.size(), tokens.size());
+    const double min_margin = f16 ? 0.05 : 0.5;
+
     double min_cos = 1.0;
-    size_t agree = 0;
+    size_t agree = 0, compared = 0;
     for (size_t i = 0; i < tokens.size(); ++i) {
+        if (margins[i] < min_margin) continue;
+        ++compared;
         const std::span<const float> want(ref.data() + i * n_vocab, n_vocab);
         const std::span<const float> got = session.logits(i);
         const double cos = cosine(got, want);
         min_cos = std::min(min_cos, cos);
-        EXPECT_GE(cos, 0.995) << "position " << i;
+        EXPECT_GE(cos, c.min_cosine) << "position " << i;
         const bool same = argmax(got) == argmax(want);
         agree += same ? 1 : 0;
-        if (top2_gap(want) > 0.25f) {
-            EXPECT_TRUE(same) << "argmax differs at position " << i << " (clear top-2 gap)";
+        if (top2_gap(want) > c.clear_gap) {
+            EXPECT_TRUE(same) << "argmax differs at position " << i << " (clear top-2 gap " << top2_gap(want)
+                              << ", our top-2 gap " << top2_gap(got) << ")";
         }
     }
-    const double share = static_cast<double>(agree) / static_cast<double>(tokens.size());
+    ASSERT_GE(compared, tokens.size() / 2) << "too few positions with a clear router choice";
+    const double share = static_cast<double>(agree) / static_cast<double>(compared);
     EXPECT_GE(share, 0.8);
     RecordProperty("min_cosine", std::to_string(min_cos));
     RecordProperty("argmax_agreement", std::to_string(share));
-    std::printf("[parity] %s.%s on %s (ngl %d): %zu positions, min cosine %.6f, argmax agreement %.1f%%\n", c.model,
-                c.prompt_name, c.backend, c.gpu_layers, tokens.size(), min_cos, 100.0 * share);
+    std::printf("[parity] %s.%s on %s (ngl %d): %zu of %zu positions, min cosine %.6f, argmax agreement %.1f%%\n",
+                c.model.c_str(), c.prompt_name, c.backend, c.gpu_layers, compared, tokens.size(), min_cos, 100.0 * share);
 }
 
 INSTANTIATE_TEST_SUITE_P(Reference, Parity,
@@ -113,6 +147,13 @@ INSTANTIATE_TEST_SUITE_P(Reference, Parity,
                                            Case{"tiny-Q4_K_M", "story"}, Case{"tiny-Q4_K_M", "unicode"},
                                            Case{"tiny-Q5_K_M", "story"}, Case{"tiny-Q5_K_M", "unicode"},
                                            Case{"mini-Q4_K_M", "story"}, Case{"mini-Q4_K_M", "unicode"}),
+                         [](const auto& info) {
+                             std::string name = std::string(info.param.model) + "_" + info.param.prompt_name;
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
+
+INSTANTIATE_TEST_SUITE_P(Architectures, Parity, ::testing::ValuesIn(arch_cases({"qwen3", "phi3", "gemma2", "gemma3"})),
                          [](const auto& info) {
                              std::string name = std::string(info.param.model) + "_" + info.param.prompt_name;
                              std::replace(name.begin(), name.end(), '-', '_');

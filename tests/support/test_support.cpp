@@ -109,21 +109,27 @@ int64_t json_int(const std::string& json, const std::string& key) {
     return std::stoll(json.substr(value_start(json, key), 32));
 }
 
-std::vector<int32_t> json_int_array(const std::string& json, const std::string& key) {
+std::vector<double> json_double_array(const std::string& json, const std::string& key) {
     size_t pos = value_start(json, key);
     if (pos >= json.size() || json[pos] != '[') throw std::runtime_error("json value is not an array: " + key);
     const size_t end = json.find(']', pos);
-    std::vector<int32_t> out;
+    std::vector<double> out;
     std::string number;
     for (size_t i = pos + 1; i <= end; ++i) {
         const char c = json[i];
-        if (c == '-' || std::isdigit(static_cast<unsigned char>(c))) {
+        if (c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' || std::isdigit(static_cast<unsigned char>(c))) {
             number += c;
         } else if (!number.empty()) {
-            out.push_back(static_cast<int32_t>(std::stol(number)));
+            out.push_back(std::stod(number));
             number.clear();
         }
     }
+    return out;
+}
+
+std::vector<int32_t> json_int_array(const std::string& json, const std::string& key) {
+    std::vector<int32_t> out;
+    for (double v : json_double_array(json, key)) out.push_back(static_cast<int32_t>(v));
     return out;
 }
 

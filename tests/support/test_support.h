@@ -18,10 +18,11 @@ std::vector<uint8_t> read_file(const std::string& path);
 std::vector<float> read_f32_file(const std::string& path);
 
 // Minimal readers for the flat reference JSON files: the value of "key" as a string,
-// an integer, or an array of integers. Throw std::runtime_error when the key is missing.
+// an integer, an array of integers or of numbers. Throw std::runtime_error when the key is missing.
 std::string json_string(const std::string& json, const std::string& key);
 int64_t json_int(const std::string& json, const std::string& key);
 std::vector<int32_t> json_int_array(const std::string& json, const std::string& key);
+std::vector<double> json_double_array(const std::string& json, const std::string& key);
 
 // Whole file as text.
 std::string read_text(const std::string& path);
