@@ -78,6 +78,9 @@ constexpr std::string_view kFimSepTexts[] = {"<|file_sep|>", "<file_sep>"};
 constexpr std::string_view kEogTexts[] = {"<|eot_id|>",   "<|im_end|>", "<|end|>",        "<|return|>",
                                           "<|call|>",     "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
                                           "<EOT>",        "_<EOT>",     "<|end_of_text|>", "<end_of_utterance>"};
+// End-of-generation texts that count only when the vocab marks them CONTROL (nothing is forced):
+// Gemma's "<eos>", which its models emit though the files name <end_of_turn> as eos.
+constexpr std::string_view kEogControlTexts[] = {"<eos>"};
 
 // clean_up_tokenization_spaces, exactly as the reference does it (three in-place passes).
 void clean_up_spaces(std::string& t) {
@@ -375,6 +378,7 @@ void Vocab::detect_eog_and_fim() {
         if (id != kNoToken) eog_ids_.push_back(id);
     }
     for (int32_t id = 0; id < n_tokens(); ++id) {
+        if (types_[id] == TokenType::Control && one_of(tokens_[id], kEogControlTexts)) eog_ids_.push_back(id);
         if (!one_of(tokens_[id], kEogTexts)) continue;
         eog_ids_.push_back(id);
         force_control(id);

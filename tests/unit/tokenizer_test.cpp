@@ -144,6 +144,43 @@ TEST(Tokenizer, Phi3RstripAndEog) {
     EXPECT_FALSE(v.is_eog(32010));
 }
 
+// The special ids, add_bos/add_eos and the end-of-generation set of the model vocabs, as their files
+// say (and, for EOG, the CONTROL tokens with end-of-turn texts that generation must stop at).
+TEST(Tokenizer, ModelVocabSpecialsAndEog) {
+    struct Expect {
+        const char* name;
+        int32_t bos, eos;
+        bool add_bos;
+        Ids eog;
+    };
+    const Expect expects[] = {
+        {"llama3", 128000, 128001, true, {128001, 128009}},  // <|end_of_text|>, <|eot_id|>
+        // <|endoftext|>, <|im_end|>, <|fim_pad|>, <|repo_name|>, <|file_sep|>; qwen3 has no BOS of its own
+        {"qwen3", 11, 151645, false, {151643, 151645, 151662, 151663, 151664}},
+        {"deepseek-v3", 0, 1, true, {1}},  // <｜end▁of▁sentence｜>
+        {"gemma3", 2, 106, true, {1, 106}},  // <eos>, <end_of_turn>
+    };
+    for (const Expect& e : expects) {
+        SCOPED_TRACE(e.name);
+        const Vocab& v = vocab(e.name);
+        EXPECT_EQ(v.bos(), e.bos);
+        EXPECT_EQ(v.eos(), e.eos);
+        EXPECT_EQ(v.add_bos(), e.add_bos);
+        EXPECT_FALSE(v.add_eos());
+        EXPECT_EQ(v.eog_ids(), e.eog);
+        for (const int32_t id : e.eog) EXPECT_TRUE(v.is_control(id)) << id;
+        const Ids hello = v.tokenize("Hello", /*add_special=*/true);
+        ASSERT_FALSE(hello.empty());
+        EXPECT_EQ(hello.front() == e.bos, e.add_bos);
+    }
+    // Special texts become their tokens only with parse_special.
+    EXPECT_EQ(vocab("qwen3").tokenize("<|im_end|>", false, true), (Ids{151645}));
+    EXPECT_EQ(vocab("gemma3").tokenize("<end_of_turn>", false, true), (Ids{106}));
+    EXPECT_NE(vocab("gemma3").tokenize("<end_of_turn>", false, false), (Ids{106}));
+    EXPECT_EQ(vocab("llama3").tokenize("<|eot_id|>", false, true), (Ids{128009}));
+    EXPECT_FALSE(vocab("gemma3").add_space_prefix());
+}
+
 TEST(Tokenizer, SpmPieces) {
     const Vocab& v = vocab("llama-spm");
     EXPECT_EQ(v.token_to_piece(15043), " Hello");
